@@ -1,0 +1,7 @@
+"""Placeholder for the `evaluate` sub-command (replaced by its implementation)."""
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    pass

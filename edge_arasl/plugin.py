@@ -1,0 +1,202 @@
+"""The public plugin API: event dataclasses and the :class:`OutputPlugin` base class.
+
+This module is all a plugin may import from edge-arasl. The pipeline hands every plugin, in
+its own worker thread and in order, the frames (droppable when the plugin falls behind) and
+the letters, words and status reports (never dropped). A plugin is registered under the
+entry-point group ``edge_arasl.plugins`` and configured by the config table of its name::
+
+    [mqtt]
+    enabled = true
+    host = "broker.local"
+
+``enabled`` is read by the loader; every other key must be a field of the plugin's
+``Settings`` dataclass (unknown keys are rejected, types are checked).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from edge_arasl.errors import UserError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FrameEvent",
+    "LetterEvent",
+    "NoSettings",
+    "OutputPlugin",
+    "PluginContext",
+    "PluginError",
+    "StatusEvent",
+    "WordEvent",
+]
+
+ENTRY_POINT_GROUP = "edge_arasl.plugins"
+
+
+class PluginError(UserError):
+    """A plugin's one-line, user-facing error (bad setting, unreachable output path, ...)."""
+
+
+@dataclass(frozen=True)
+class FrameEvent:
+    """One processed frame.
+
+    ``image`` is the frame for display and annotation (BGR ``HxWx3`` uint8, or ``HxW`` gray for
+    gray-only sources); plugins must not modify it in place (copy first). ``roi`` is the pixel
+    box ``(x, y, w, h)`` that was classified, ``None`` when no hand region was found.
+    ``class_id``/``confidence`` are the smoothed top prediction of this frame.
+    """
+
+    index: int
+    timestamp: float
+    image: np.ndarray
+    roi: tuple[int, int, int, int] | None
+    class_id: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class LetterEvent:
+    """A recognised letter. Times are in seconds on the frame clock (media time for files)."""
+
+    class_id: str
+    text: str
+    confidence: float
+    start: float
+    end: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "letter",
+            "class": self.class_id,
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+        }
+
+
+@dataclass(frozen=True)
+class WordEvent:
+    """A finished word: the letter classes in signing order and their joined Arabic text."""
+
+    classes: tuple[str, ...]
+    text: str
+    start: float
+    end: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "word",
+            "classes": list(self.classes),
+            "text": self.text,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+        }
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """A periodic health report (about once a second, and once on start and stop).
+
+    ``state`` is ``"starting"``, ``"running"`` or ``"stopping"``. Counters are totals since
+    start. ``inference_buckets`` holds cumulative counts of inference latency at or under each
+    bound in milliseconds (Prometheus-style), with ``inference_ms_sum`` their total.
+    ``plugin_gauges`` holds values plugins report through :meth:`PluginContext.gauge`.
+    """
+
+    state: str
+    wall_time: float
+    frames: int = 0
+    frames_dropped: int = 0
+    fps: float = 0.0
+    letters: int = 0
+    words: int = 0
+    last_letter: str = ""
+    text: str = ""
+    inference_ms_sum: float = 0.0
+    inference_buckets: tuple[tuple[float, int], ...] = ()
+    plugin_errors: Mapping[str, int] = field(default_factory=dict)
+    plugin_frames_dropped: Mapping[str, int] = field(default_factory=dict)
+    plugin_gauges: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["inference_buckets"] = [list(b) for b in self.inference_buckets]
+        return data
+
+
+@dataclass(frozen=True)
+class NoSettings:
+    """Settings of a plugin that takes none."""
+
+
+class PluginContext:
+    """What the pipeline tells a plugin about the run, and the one way a plugin reports back."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        device_id: str,
+        mode: str,
+        state_dir: Path,
+        fps: float | None = None,
+        frame_size: tuple[int, int] | None = None,
+        gauges: dict[str, dict[str, float]] | None = None,
+    ) -> None:
+        self.name = name
+        self.device_id = device_id
+        self.mode = mode  # "run" (daemon) or "process" (a file, headless)
+        self.state_dir = state_dir
+        self.fps = fps  # the source's frame rate when known
+        self.frame_size = frame_size  # (width, height) when known before the first frame
+        self._gauges = gauges if gauges is not None else {}
+
+    def gauge(self, key: str, value: float) -> None:
+        """Report a value (queue depth, connection state...) carried in every StatusEvent."""
+        self._gauges.setdefault(self.name, {})[key] = float(value)
+
+
+class OutputPlugin:
+    """Base class of output plugins: override what you need; every hook runs in one thread.
+
+    Subclasses set ``name`` (the config table and entry-point name) and, if they take options,
+    ``Settings`` (a dataclass whose fields all have defaults). ``wants_frames = False`` spares
+    event-only plugins the frame traffic. ``queue_size`` bounds the frames waiting for this
+    plugin; beyond it frames are dropped and counted, never letters, words or status.
+    """
+
+    name: ClassVar[str] = ""
+    Settings: ClassVar[type] = NoSettings
+    wants_frames: ClassVar[bool] = True
+    queue_size: ClassVar[int] = 8
+
+    def __init__(self, settings: Any, context: PluginContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    def start(self) -> None:
+        """Open outputs. Raise :class:`PluginError` for a problem the user can fix."""
+
+    def stop(self) -> None:
+        """Flush and close outputs; called once, also after errors elsewhere."""
+
+    def on_frame(self, frame: FrameEvent) -> None:
+        """A processed frame (may be skipped when this plugin falls behind)."""
+
+    def on_letter(self, letter: LetterEvent) -> None:
+        """A recognised letter."""
+
+    def on_word(self, word: WordEvent) -> None:
+        """A finished word."""
+
+    def on_status(self, status: StatusEvent) -> None:
+        """A periodic status report."""
