@@ -51,7 +51,8 @@ class FrameEvent:
     ``image`` is the frame for display and annotation (BGR ``HxWx3`` uint8, or ``HxW`` gray for
     gray-only sources); plugins must not modify it in place (copy first). ``roi`` is the pixel
     box ``(x, y, w, h)`` that was classified, ``None`` when no hand region was found.
-    ``class_id``/``confidence`` are the smoothed top prediction of this frame.
+    ``class_id``/``confidence`` are the smoothed top prediction of this frame and ``text`` its
+    Arabic text (empty for ``none``), so plugins need no label table of their own.
     """
 
     index: int
@@ -60,6 +61,7 @@ class FrameEvent:
     roi: tuple[int, int, int, int] | None
     class_id: str
     confidence: float
+    text: str = ""
 
 
 @dataclass(frozen=True)
