@@ -1,0 +1,256 @@
+"""Per-frame class probabilities -> letters and words, with rules measured in seconds.
+
+Every rule is stated in time, not frames, so a 15 fps Pi camera and a 60 fps video file decode
+the same signing alike:
+
+1. **Smoothing.** An exponential moving average of the probability vector with time constant
+   ``smoothing_s``: each frame moves it by ``alpha = 1 - exp(-dt / smoothing_s)``.
+2. **Sign or no sign.** The smoothed top class is "held" when it is a sign (not ``none``) and
+   its smoothed probability reaches ``enter`` -- or only ``exit`` for the class already being
+   held (hysteresis). ``none`` and low confidence are "no sign".
+3. **Letters.** A class held, with gaps shorter than ``release_s``, for ``hold_s`` seconds
+   becomes a letter. It ends when it stops being held; it is emitted once that is certain: when
+   it has not been held for ``release_s`` or when a different letter has been held for
+   ``hold_s`` (a direct switch). So a letter reaches the plugins ``release_s`` after the hand
+   leaves it (or ``hold_s`` after the next sign starts) and carries its true ``end``; the
+   running prediction is in :attr:`LetterDecoder.current` on every frame.
+4. **Repeats.** A gap shorter than ``release_s`` is a flicker of the same letter; the same letter
+   again after a longer gap is a new letter ("مدد" is meem, dal, a short release, dal).
+5. **Words.** A word ends when no letter has been held for ``word_gap_s``.
+
+A letter's ``confidence`` is the time-weighted mean of its smoothed probability while held;
+``start`` is the first frame it was held, ``end`` the first frame it no longer was.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from edge_arasl.labels import NONE_CLASS, join_classes, text_for
+from edge_arasl.plugin import LetterEvent, WordEvent
+
+__all__ = ["DecoderSettings", "Event", "LetterDecoder"]
+
+log = logging.getLogger(__name__)
+
+Event = LetterEvent | WordEvent
+
+
+@dataclass(frozen=True)
+class DecoderSettings:
+    """The ``[decoder]`` config table; defaults tuned on held-out images (docs/decoder.md)."""
+
+    smoothing_s: float = 0.08
+    """Time constant of the moving average of probabilities (0 turns smoothing off)."""
+    enter: float = 0.6
+    """Smoothed probability at which a sign starts to be held."""
+    exit: float = 0.4
+    """Smoothed probability below which a held sign is let go (hysteresis; <= enter)."""
+    hold_s: float = 0.2
+    """How long a sign must be held to count as a letter."""
+    release_s: float = 0.15
+    """Gap that ends a letter: shorter gaps are flicker; the same letter again needs this much."""
+    word_gap_s: float = 0.7
+    """Pause without any letter that ends a word (> release_s)."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{f.name}: expected a number, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{f.name}: must be a finite number >= 0, got {value!r}")
+        if not 0 < self.exit <= self.enter <= 1:
+            raise ValueError(
+                f"thresholds must satisfy 0 < exit <= enter <= 1 "
+                f"(got exit={self.exit}, enter={self.enter})"
+            )
+        if self.release_s <= 0:
+            raise ValueError(f"release_s: must be > 0, got {self.release_s}")
+        if self.word_gap_s <= self.release_s:
+            raise ValueError(
+                f"word_gap_s ({self.word_gap_s}) must be longer than release_s ({self.release_s})"
+            )
+
+
+@dataclass
+class _Run:
+    """One class held, possibly with short gaps: a candidate until confirmed as a letter."""
+
+    class_id: str
+    start: float
+    last: float  # time of the latest frame it was held
+    end: float | None = None  # first frame it was no longer held; None while held
+    weighted: float = 0.0  # sum of confidence * dt while held
+    weight: float = 0.0
+    peak: float = 0.0
+
+    def hold(self, t: float, conf: float, dt: float) -> None:
+        if self.end is not None:  # back within the release gap: the same letter goes on
+            self.end = None
+        self.weighted += conf * dt
+        self.weight += dt
+        self.peak = max(self.peak, conf)
+        self.last = t
+
+    def release(self, t: float) -> None:
+        if self.end is None:
+            self.end = t
+
+    def confidence(self) -> float:
+        return self.weighted / self.weight if self.weight > 0 else self.peak
+
+
+@dataclass
+class _Word:
+    classes: list[str] = field(default_factory=list)
+    start: float = 0.0
+    end: float = 0.0
+
+
+class LetterDecoder:
+    """Feed :meth:`update` every frame in time order; it returns the events that frame completed."""
+
+    def __init__(self, classes: Sequence[str], settings: DecoderSettings | None = None) -> None:
+        self.classes = tuple(classes)
+        if NONE_CLASS not in self.classes:
+            raise ValueError(f"the class list has no {NONE_CLASS!r} class")
+        self.settings = settings or DecoderSettings()
+        self._none = self.classes.index(NONE_CLASS)
+        self._texts = {c: text_for(c) for c in self.classes}
+        self._warned_backwards = False
+        self._reset()
+
+    @property
+    def current(self) -> tuple[str, float]:
+        """Smoothed top class id and its probability now (``("none", 0.0)`` before any frame)."""
+        if self._smoothed is None:
+            return NONE_CLASS, 0.0
+        top = int(np.argmax(self._smoothed))
+        return self.classes[top], float(self._smoothed[top])
+
+    def update(self, probs: np.ndarray, t: float) -> list[Event]:
+        """Take one frame's probabilities (model class order) at time ``t`` in seconds."""
+        probs = np.asarray(probs, dtype=np.float32)
+        if probs.shape != (len(self.classes),):
+            raise ValueError(f"expected {len(self.classes)} probabilities, got shape {probs.shape}")
+        probs = np.clip(np.nan_to_num(probs, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        t, dt = self._advance_clock(float(t))
+        if self._smoothed is None:
+            self._smoothed = probs.copy()
+        else:
+            tau = self.settings.smoothing_s
+            alpha = 1.0 if tau == 0 else -math.expm1(-dt / tau)
+            self._smoothed += np.float32(alpha) * (probs - self._smoothed)
+        return self._step(t, dt)
+
+    def finish(self, t: float | None = None) -> list[Event]:
+        """End of stream at ``t`` (default: the last frame's time): close the open letter and word.
+
+        The decoder then starts afresh, so the next stream may restart its clock.
+        """
+        events: list[Event] = []
+        if self._t is not None:
+            end = self._t if t is None else max(float(t), self._t)
+            if self._letter is not None:
+                self._letter.release(end)
+                events.append(self._close_letter())
+            if self._word.classes:
+                events.append(self._close_word())
+        self._reset()
+        return events
+
+    def _reset(self) -> None:
+        self._smoothed: np.ndarray | None = None
+        self._t: float | None = None
+        self._letter: _Run | None = None  # confirmed letter, held or within its release gap
+        self._candidate: _Run | None = None  # a different class held, not yet for hold_s
+        self._word = _Word()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _advance_clock(self, t: float) -> tuple[float, float]:
+        """The frame's time and seconds since the previous frame (a backwards step counts as 0)."""
+        if not math.isfinite(t):
+            raise ValueError(f"timestamp must be finite, got {t}")
+        if self._t is None:
+            self._t = t
+            return t, 0.0
+        if t < self._t:
+            if not self._warned_backwards:
+                log.warning("frame time went backwards (%.3f after %.3f s); clamped", t, self._t)
+                self._warned_backwards = True
+            return self._t, 0.0
+        dt, self._t = t - self._t, t
+        return t, dt
+
+    def _held_class(self) -> tuple[str | None, float]:
+        assert self._smoothed is not None
+        top = int(np.argmax(self._smoothed))
+        conf = float(self._smoothed[top])
+        class_id = self.classes[top]
+        if top == self._none:
+            return None, conf
+        ongoing = {r.class_id for r in (self._letter, self._candidate) if r is not None}
+        threshold = self.settings.exit if class_id in ongoing else self.settings.enter
+        return (class_id if conf >= threshold else None), conf
+
+    def _step(self, t: float, dt: float) -> list[Event]:
+        s = self.settings
+        events: list[Event] = []
+        held, conf = self._held_class()
+        letter, cand = self._letter, self._candidate
+        for run in (letter, cand):
+            if run is not None and run.class_id != held:
+                run.release(t)
+        if held is not None:
+            if letter is not None and letter.class_id == held:
+                letter.hold(t, conf, dt)
+                self._candidate = None
+            else:
+                if cand is None or cand.class_id != held:
+                    cand = self._candidate = _Run(held, start=t, last=t, peak=conf)
+                cand.hold(t, conf, dt)
+                if t - cand.start >= s.hold_s:
+                    if letter is not None:
+                        events.append(self._close_letter())
+                    self._letter, self._candidate = cand, None
+        cand = self._candidate
+        if cand is not None and cand.end is not None and t - cand.end >= s.release_s:
+            self._candidate = None
+        letter = self._letter
+        if letter is not None and letter.end is not None and t - letter.end >= s.release_s:
+            events.append(self._close_letter())
+        if self._letter is None and self._word.classes and t - self._word.end >= s.word_gap_s:
+            events.append(self._close_word())
+        return events
+
+    def _close_letter(self) -> LetterEvent:
+        run = self._letter
+        assert run is not None and run.end is not None
+        self._letter = None
+        if not self._word.classes:
+            self._word.start = run.start
+        self._word.classes.append(run.class_id)
+        self._word.end = run.end
+        return LetterEvent(
+            class_id=run.class_id,
+            text=self._texts[run.class_id],
+            confidence=run.confidence(),
+            start=run.start,
+            end=run.end,
+        )
+
+    def _close_word(self) -> WordEvent:
+        word, self._word = self._word, _Word()
+        return WordEvent(
+            classes=tuple(word.classes),
+            text=join_classes(word.classes),
+            start=word.start,
+            end=word.end,
+        )
