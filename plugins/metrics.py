@@ -156,6 +156,7 @@ class MetricsPlugin(OutputPlugin):
             out.sample(f"{name}_bucket", cumulative, le=le)
             count = cumulative
         if not st.inference_buckets or not math.isinf(st.inference_buckets[-1][0]):
+            count = max(count, st.frames)  # every frame is classified once: +Inf is the frames
             out.sample(f"{name}_bucket", count, le="+Inf")
         out.sample(f"{name}_sum", st.inference_ms_sum / 1000)
         out.sample(f"{name}_count", count)

@@ -104,8 +104,7 @@ def format_status(data: dict[str, Any]) -> str:
 
 
 def _mean_ms(data: dict[str, Any]) -> str:
-    buckets = data.get("inference_buckets") or []
-    count = buckets[-1][1] if buckets else 0
+    count = data.get("frames", 0)  # one inference per frame
     if not count:
         return "-"
     return f"{float(data.get('inference_ms_sum', 0.0)) / count:.2f} ms mean"

@@ -97,11 +97,12 @@ def test_metrics_follow_the_last_status(plugin):
 
 def test_histogram_gets_an_inf_bucket_when_missing(plugin):
     plugin.on_status(
-        StatusEvent(state="running", wall_time=1.0, inference_buckets=((1.0, 7),), frames=7)
+        StatusEvent(state="running", wall_time=1.0, inference_buckets=((1.0, 7),), frames=9)
     )
-    _, m = scrape(plugin.port)
-    assert m['edge_arasl_inference_duration_seconds_bucket{le="+Inf"}'] == 7
-    assert m["edge_arasl_inference_duration_seconds_count"] == 7
+    _, m = scrape(plugin.port)  # the pipeline leaves out +Inf: its count is the frame count
+    assert m['edge_arasl_inference_duration_seconds_bucket{le="0.001"}'] == 7
+    assert m['edge_arasl_inference_duration_seconds_bucket{le="+Inf"}'] == 9
+    assert m["edge_arasl_inference_duration_seconds_count"] == 9
 
 
 def test_other_paths(plugin):
