@@ -40,7 +40,10 @@ def candidate_state_dirs(environ: Mapping[str, str] | None = None) -> list[Path]
 
 
 def write_status(state_dir: Path, data: Mapping[str, Any]) -> Path:
-    """Atomically replace ``state_dir/status.json``; world-readable whatever the umask.
+    """Atomically replace ``state_dir/status.json``, readable by the daemon's group.
+
+    Mode 0640, not world-readable: the status carries the recent text, i.e. what someone
+    signed. Under systemd, members of the ``edge-arasl`` group can read it.
 
     No fsync: it is rewritten every few seconds, and sparing an SD card matters more than
     surviving a power cut (a torn file reads as "unreadable", the next write fixes it).
@@ -51,7 +54,7 @@ def write_status(state_dir: Path, data: Mapping[str, Any]) -> Path:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False, indent=1)
             f.write("\n")
-            os.fchmod(f.fileno(), 0o644)  # the daemon's user is not the one running `status`
+            os.fchmod(f.fileno(), 0o640)  # mkstemp makes 0600; the group may read it
         path = state_dir / STATUS_FILE
         os.replace(tmp, path)
     except BaseException:
@@ -72,7 +75,10 @@ def read_status(state_dir: Path) -> dict[str, Any]:
             " or pass --state-dir)"
         ) from None
     except PermissionError:
-        raise UserError(f"{path}: permission denied (try with sudo)") from None
+        raise UserError(
+            f"{path}: permission denied (add yourself to the daemon's group:"
+            " `sudo usermod -aG edge-arasl $USER`, then log in again; or use sudo)"
+        ) from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
     try:

@@ -107,13 +107,15 @@ def test_default_state_dir_follows_the_environment(tmp_path, monkeypatch, capsys
     assert default_state_dir() == tmp_path / "sd"  # systemd's first StateDirectory=
 
 
-def test_write_is_atomic_and_world_readable(tmp_path):
+def test_write_is_atomic_and_group_readable(tmp_path):
     old = os.umask(0o077)
     try:
         path = write_status(tmp_path / "new", _status(1))
     finally:
         os.umask(old)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert (
+        stat.S_IMODE(path.stat().st_mode) == 0o640
+    )  # not world-readable: it holds the signed text
     assert [p.name for p in path.parent.iterdir()] == ["status.json"]  # no temporary left
     write_status(tmp_path / "new", {**_status(1), "frames": 5})
     assert read_status(tmp_path / "new")["frames"] == 5
