@@ -1,0 +1,170 @@
+"""Finds output plugins through the ``edge_arasl.plugins`` entry-point group and builds them.
+
+Built-in plugins are registered in ``pyproject.toml`` exactly as a third-party package would
+register its own::
+
+    [project.entry-points."edge_arasl.plugins"]
+    mqtt = "edge_arasl_plugins.mqtt:MqttPlugin"
+
+A plugin that cannot be imported (a missing optional dependency, a bug) is logged and left
+out; it becomes an error only when its config table enables it. Each config table is checked
+against its plugin's ``Settings`` whether enabled or not, so a typo fails ``config check``
+rather than the day someone turns the plugin on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from edge_arasl.errors import UserError
+from edge_arasl.plugin import ENTRY_POINT_GROUP, OutputPlugin, PluginContext, PluginError
+from edge_arasl.settings import from_table
+
+__all__ = [
+    "PluginEntry",
+    "build_plugins",
+    "discover",
+    "plugin_settings",
+    "scan",
+    "validate_tables",
+]
+
+log = logging.getLogger(__name__)
+
+_reported: set[tuple[str, str]] = set()  # broken plugins already logged, to log each once
+
+
+@dataclass(frozen=True)
+class PluginEntry:
+    """One registered plugin: its class, or why it could not be loaded."""
+
+    name: str
+    target: str  # "module:Class" as registered
+    distribution: str | None
+    cls: type[OutputPlugin] | None = None
+    error: str | None = None
+
+
+def scan() -> dict[str, PluginEntry]:
+    """Every plugin registered in the entry-point group, loaded or broken, by name."""
+    entries: dict[str, PluginEntry] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else None
+        if ep.name in entries:
+            if entries[ep.name].target != ep.value:
+                log.warning(
+                    "two plugins are registered as %r: %s (used) and %s (from %s, ignored)",
+                    ep.name,
+                    entries[ep.name].target,
+                    ep.value,
+                    dist,
+                )
+            continue
+        cls, error = _load(ep)
+        entries[ep.name] = PluginEntry(ep.name, ep.value, dist, cls, error)
+        if error is not None and (ep.name, error) not in _reported:
+            _reported.add((ep.name, error))
+            log.warning("plugin %r (%s) cannot be loaded: %s", ep.name, ep.value, error)
+    return entries
+
+
+def discover() -> dict[str, type[OutputPlugin]]:
+    """The plugins that load, by name (broken ones are logged and left out)."""
+    return {name: e.cls for name, e in scan().items() if e.cls is not None}
+
+
+def plugin_settings(cls: type[OutputPlugin], table: Mapping[str, Any], where: str) -> Any:
+    """``cls.Settings`` from a config table without its ``enabled`` key."""
+    options = {k: v for k, v in table.items() if k != "enabled"}
+    return from_table(cls.Settings, options, where)
+
+
+def validate_tables(tables: Mapping[str, Mapping[str, Any]], where: str) -> None:
+    """Check every plugin table, enabled or not; raise :class:`UserError` on the first problem.
+
+    ``where`` names the file for messages, e.g. ``"config.toml"``. A table for a plugin that is
+    installed but broken is an error only when enabled.
+    """
+    entries = scan() if tables else {}
+    for name, table in tables.items():
+        _check(name, table, entries, where)
+
+
+def build_plugins(
+    tables: Mapping[str, Mapping[str, Any]],
+    make_context: Callable[[str], PluginContext],
+    where: str,
+) -> list[OutputPlugin]:
+    """Instantiate the enabled plugins in table order (not started yet)."""
+    entries = scan() if tables else {}
+    plugins: list[OutputPlugin] = []
+    for name, table in tables.items():
+        checked = _check(name, table, entries, where)
+        if checked is None or not table.get("enabled", False):
+            continue
+        cls, settings = checked
+        try:
+            plugins.append(cls(settings, make_context(name)))
+        except UserError:
+            raise
+        except Exception as exc:
+            log.debug("plugin %s failed to initialise", name, exc_info=True)
+            raise PluginError(f"{name}: failed to initialise: {type(exc).__name__}: {exc}") from exc
+    return plugins
+
+
+def _check(
+    name: str, table: Mapping[str, Any], entries: Mapping[str, PluginEntry], where: str
+) -> tuple[type[OutputPlugin], Any] | None:
+    """Validate one table: the plugin class and its settings, or None if it is not usable."""
+    here = f"{where}: [{name}]"
+    if not isinstance(table, Mapping):
+        raise UserError(f"{here}: expected a table, got {type(table).__name__}")
+    enabled = table.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise UserError(f"{here}.enabled: expected true or false, got {enabled!r}")
+    entry = entries.get(name)
+    if entry is None:
+        if enabled:
+            raise UserError(f"{here}: no plugin {name!r} is installed ({_installed(entries)})")
+        log.warning("%s: no plugin %r is installed; table ignored", here, name)
+        return None
+    if entry.cls is None:
+        if enabled:
+            raise UserError(f"{here}: plugin {entry.target} cannot be loaded: {entry.error}")
+        return None
+    return entry.cls, plugin_settings(entry.cls, table, here)
+
+
+def _installed(entries: Mapping[str, PluginEntry]) -> str:
+    usable = sorted(name for name, e in entries.items() if e.cls is not None)
+    broken = sorted(name for name, e in entries.items() if e.cls is None)
+    text = "installed: " + (", ".join(usable) or "none")
+    return text + (f"; cannot be loaded: {', '.join(broken)}" if broken else "")
+
+
+def _load(ep: metadata.EntryPoint) -> tuple[type[OutputPlugin] | None, str | None]:
+    try:
+        obj = ep.load()
+    except Exception as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    if not (isinstance(obj, type) and issubclass(obj, OutputPlugin)):
+        return None, f"{ep.value} is not an OutputPlugin subclass"
+    if obj.name != ep.name:
+        return None, f"{ep.value}.name is {obj.name!r}, not the entry-point name {ep.name!r}"
+    settings = obj.Settings
+    if not dataclasses.is_dataclass(settings):
+        return None, f"{ep.value}.Settings is not a dataclass"
+    missing = [
+        f.name
+        for f in dataclasses.fields(settings)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        return None, f"{ep.value}.Settings has fields without defaults: {', '.join(missing)}"
+    return obj, None

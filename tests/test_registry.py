@@ -1,0 +1,167 @@
+"""Plugin registry: entry-point discovery (a real dist-info on sys.path), config tables, errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import textwrap
+
+import pytest
+
+from edge_arasl import registry
+from edge_arasl.errors import UserError
+from edge_arasl.plugin import PluginContext, PluginError
+
+MODULE = "arasl_registry_test_plugins"
+
+SOURCE = textwrap.dedent(
+    '''
+    from dataclasses import dataclass
+
+    from edge_arasl.plugin import OutputPlugin
+
+
+    @dataclass(frozen=True)
+    class EchoSettings:
+        prefix: str = ">"
+        repeat: int = 1
+
+
+    class EchoPlugin(OutputPlugin):
+        """Echoes letters, for tests."""
+
+        name = "echo"
+        Settings = EchoSettings
+
+
+    class Exploding(OutputPlugin):
+        name = "exploding"
+
+        def __init__(self, settings, context):
+            raise ZeroDivisionError("bad constructor")
+
+
+    class NeedsValue(OutputPlugin):
+        name = "needs_value"
+
+        @dataclass
+        class Settings:
+            host: str
+
+
+    not_a_class = 42
+    '''
+)
+
+ENTRY_POINTS = {
+    "echo": f"{MODULE}:EchoPlugin",
+    "exploding": f"{MODULE}:Exploding",
+    "missing_dep": "arasl_no_such_module_anywhere:Plugin",
+    "not_a_plugin": f"{MODULE}:not_a_class",
+    "misnamed": f"{MODULE}:EchoPlugin",
+    "needs_value": f"{MODULE}:NeedsValue",
+}
+
+
+@pytest.fixture
+def installed(tmp_path, monkeypatch):
+    """A distribution registering test plugins, installed the way pip would (a dist-info)."""
+    (tmp_path / f"{MODULE}.py").write_text(SOURCE)
+    dist_info = tmp_path / "arasl_registry_test-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: arasl-registry-test\nVersion: 1.0\n"
+    )
+    lines = [f"{k} = {v}" for k, v in ENTRY_POINTS.items()]
+    (dist_info / "entry_points.txt").write_text("[edge_arasl.plugins]\n" + "\n".join(lines) + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_reported", set())
+    yield
+    sys.modules.pop(MODULE, None)
+
+
+def make_context(name: str) -> PluginContext:
+    return PluginContext(name=name, device_id="dev", mode="process", state_dir=None)
+
+
+def test_scan_loads_registered_plugins_and_explains_broken_ones(installed, caplog):
+    entries = registry.scan()
+    echo = entries["echo"]
+    assert echo.cls is not None and echo.cls.__name__ == "EchoPlugin"
+    assert (echo.target, echo.distribution, echo.error) == (
+        f"{MODULE}:EchoPlugin",
+        "arasl-registry-test",
+        None,
+    )
+    assert "ModuleNotFoundError" in entries["missing_dep"].error
+    assert "arasl_no_such_module_anywhere" in entries["missing_dep"].error
+    assert "not an OutputPlugin subclass" in entries["not_a_plugin"].error
+    assert "not the entry-point name 'misnamed'" in entries["misnamed"].error
+    assert "without defaults: host" in entries["needs_value"].error
+    assert "metrics" in entries  # the built-ins come through the same group
+    broken = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(broken) == 4 and all("cannot be loaded" in r.getMessage() for r in broken)
+    caplog.clear()
+    registry.scan()
+    assert not caplog.records  # each broken plugin is reported once
+
+
+def test_discover_returns_only_the_plugins_that_load(installed):
+    found = registry.discover()
+    assert "echo" in found and "exploding" in found
+    assert not {"missing_dep", "not_a_plugin", "misnamed", "needs_value"} & set(found)
+
+
+def test_build_plugins_builds_the_enabled_tables_in_order(installed):
+    tables = {
+        "echo": {"enabled": True, "prefix": "« "},
+        "metrics": {"enabled": False, "port": 9999},
+        "missing_dep": {"enabled": False},  # broken but off: fine
+    }
+    (echo,) = registry.build_plugins(tables, make_context, "cfg.toml")
+    assert type(echo).__name__ == "EchoPlugin"
+    assert (echo.settings.prefix, echo.settings.repeat) == ("« ", 1)
+    assert echo.context.name == "echo"
+    assert registry.build_plugins({}, make_context, "cfg.toml") == []
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_unknown_and_badly_typed_keys_are_rejected_enabled_or_not(installed, enabled):
+    table = {"enabled": enabled, "prefx": "!"}
+    with pytest.raises(UserError, match=r"^cfg.toml: \[echo\]: unknown key 'prefx' \(known"):
+        registry.build_plugins({"echo": table}, make_context, "cfg.toml")
+    with pytest.raises(UserError, match=r"^cfg.toml: \[echo\].repeat: expected an integer"):
+        registry.validate_tables({"echo": {"enabled": enabled, "repeat": "2"}}, "cfg.toml")
+
+
+def test_enabled_must_be_a_boolean(installed):
+    with pytest.raises(UserError, match=r"cfg.toml: \[echo\].enabled: expected true or false"):
+        registry.validate_tables({"echo": {"enabled": "yes"}}, "cfg.toml")
+
+
+def test_an_enabled_unknown_plugin_lists_the_installed_ones(installed, caplog):
+    with pytest.raises(UserError) as info:
+        registry.build_plugins({"mqqt": {"enabled": True}}, make_context, "cfg.toml")
+    message = str(info.value)
+    assert message.startswith("cfg.toml: [mqqt]: no plugin 'mqqt' is installed (installed: ")
+    installed_part, broken_part = message.split("; cannot be loaded: ")
+    assert "echo" in installed_part and "metrics" in installed_part
+    assert "missing_dep" in broken_part and "missing_dep" not in installed_part
+    # Disabled, it is only a warning: a config may mention a plugin installed elsewhere.
+    assert registry.build_plugins({"mqqt": {}}, make_context, "cfg.toml") == []
+    assert "no plugin 'mqqt' is installed; table ignored" in caplog.text
+
+
+def test_an_enabled_broken_plugin_says_why_it_cannot_be_loaded(installed):
+    with pytest.raises(UserError, match=r"\[missing_dep\]: .*cannot be loaded: ModuleNotFound"):
+        registry.build_plugins({"missing_dep": {"enabled": True}}, make_context, "cfg.toml")
+
+
+def test_a_plugin_constructor_that_crashes_becomes_a_plugin_error(installed):
+    with pytest.raises(PluginError, match=r"^exploding: failed to initialise: ZeroDivisionError"):
+        registry.build_plugins({"exploding": {"enabled": True}}, make_context, "cfg.toml")
+
+
+def test_a_table_must_be_a_table(installed):
+    with pytest.raises(UserError, match=r"cfg.toml: \[echo\]: expected a table"):
+        registry.validate_tables({"echo": 3}, "cfg.toml")
