@@ -52,7 +52,7 @@ def write_status(state_dir: Path, data: Mapping[str, Any]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".status-", suffix=".tmp", dir=state_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
+            json.dump(data, f, ensure_ascii=False)
             f.write("\n")
             os.fchmod(f.fileno(), 0o640)  # mkstemp makes 0600; the group may read it
         path = state_dir / STATUS_FILE

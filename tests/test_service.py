@@ -1,0 +1,122 @@
+"""The service layer around a real pipeline (real model), with a camera that can hang.
+
+A hung camera is the one thing that cannot be produced for real here, so the source is a
+small stand-in that delivers frames and then blocks in ``read`` until released.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import numpy as np
+import pytest
+
+from edge_arasl.notify import Notifier
+from edge_arasl.pipeline import build_pipeline
+from edge_arasl.service import Service
+from edge_arasl.sources.base import Frame, Source
+
+
+class HangingCamera(Source):
+    """Delivers frames until ``hang_after``, then blocks in read() until ``release()``."""
+
+    live = True
+
+    def __init__(self, hang_after: int) -> None:
+        super().__init__("hanging-camera")
+        self.hang_after = hang_after
+        self.hanging = threading.Event()
+        self._release = threading.Event()
+        self._index = 0
+        self.fps = 30.0
+        self.frame_size = (320, 240)
+
+    def read(self) -> Frame | None:
+        if self._index == self.hang_after:
+            self.hanging.set()
+            self._release.wait()
+        if self.interrupted:
+            return None
+        self._index += 1
+        image = np.full((240, 320, 3), 128, np.uint8)
+        return Frame(image=image, timestamp=self._index / 30, index=self._index - 1)
+
+    def release(self) -> None:
+        self._release.set()
+
+    def interrupt(self) -> None:
+        super().interrupt()
+        self._release.set()
+
+
+@pytest.fixture
+def notify(tmp_path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify.sock"))
+    yield str(tmp_path / "notify.sock"), sock
+    sock.close()
+
+
+def test_watchdog_is_fed_by_the_loop_only(notify, tmp_path, monkeypatch):
+    """While the camera hangs no WATCHDOG=1 is sent, so systemd would restart the service."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    path, sock = notify
+    camera = HangingCamera(hang_after=40)
+    # WatchdogSec=20ms: a ping every 10 ms while the loop runs
+    service = Service(None, notifier=Notifier(path, watchdog_usec=20_000))
+    log: list[str] = []
+    errors: list[BaseException] = []
+    pipelines = []
+
+    def run_pipeline(config, observers):
+        pipeline = build_pipeline(config, camera, mode="run", observers=observers, record=False)
+        pipelines.append(pipeline)
+        pipeline.run()
+
+    def watch() -> None:
+        try:
+            sock.settimeout(0.05)
+            while True:  # until the camera hangs and the messages sent before are read
+                try:
+                    log.append(sock.recv(4096).decode())
+                except TimeoutError:
+                    if camera.hanging.is_set():
+                        break
+            during = len(log)
+            # The loop is stuck in read(): for 50 watchdog intervals nothing may arrive.
+            sock.settimeout(0.5)
+            with pytest.raises(TimeoutError):
+                log.append(sock.recv(4096).decode())
+            camera.release()
+            camera.hang_after = -1
+            sock.settimeout(60)
+            while "WATCHDOG=1" not in log[during:]:
+                log.append(sock.recv(4096).decode())
+            pipelines[0].stop()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+            camera.interrupt()
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    service.run(run_pipeline)
+    thread.join()
+    if errors:
+        raise errors[0]
+    sock.settimeout(0)
+    while True:  # what came after the watcher stopped reading
+        try:
+            log.append(sock.recv(4096).decode())
+        except BlockingIOError:
+            break
+    ready = log.index("READY=1\nSTATUS=running: first frame classified")
+    assert log.index("WATCHDOG=1") < ready  # fed from on_start already
+    assert "WATCHDOG=1" in log[ready:]
+    assert log[-1].startswith("STOPPING=1\nSTATUS=stopping: ")
+    status = json.loads((tmp_path / "state/edge-arasl/status.json").read_text())
+    assert status["state"] == "stopped"
+    assert status["frames"] > 40
+    assert status["source"] == "picamera: hanging-camera"
