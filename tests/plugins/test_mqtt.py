@@ -1,0 +1,318 @@
+"""The MQTT publisher against a real mosquitto (fixtures in tests/mqtt_broker.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from edge_arasl_plugins.mqtt import MqttPlugin, MqttSettings
+from mqtt_broker import MQTT_USERS, Broker, Certs, Subscriber, make_certs
+
+from edge_arasl.errors import UserError
+from edge_arasl.plugin import LetterEvent, PluginContext, StatusEvent, WordEvent
+from edge_arasl.settings import from_table
+
+DEVICE = "pi-kitchen"
+PREFIX = f"edge-arasl/{DEVICE}"
+
+SALAM = [
+    LetterEvent("seen", "س", 0.91, 0.4, 0.9),
+    LetterEvent("laam", "ل", 0.88, 1.1, 1.6),
+    LetterEvent("aleff", "ا", 0.95, 1.8, 2.2),
+    LetterEvent("meem", "م", 0.9, 2.4, 2.9),
+]
+SALAM_WORD = WordEvent(("seen", "laam", "aleff", "meem"), "سلام", 0.4, 2.9)
+
+
+def make_plugin(broker: Broker, tmp_path: Path, **table) -> tuple[MqttPlugin, dict]:
+    gauges: dict[str, dict[str, float]] = {}
+    context = PluginContext(
+        name="mqtt", device_id=DEVICE, mode="run", state_dir=tmp_path, gauges=gauges
+    )
+    settings = from_table(
+        MqttSettings, {"host": broker.host, "port": broker.port, **table}, "test.toml: [mqtt]"
+    )
+    return MqttPlugin(settings, context), gauges
+
+
+def wait_until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def retained_status(broker: Broker, **kwargs) -> str:
+    """What a client connecting now is told about the device's availability."""
+    sub = Subscriber(broker, f"{PREFIX}/status", **kwargs)
+    try:
+        (message,) = sub.wait_for(lambda ms: len(ms) >= 1, timeout=5)
+        assert message.retain
+        return message.payload.decode()
+    finally:
+        sub.close()
+
+
+def payloads(messages) -> list[dict]:
+    return [json.loads(m.payload) for m in messages]
+
+
+def test_letters_and_words_are_published_as_raw_unicode_json_in_order(mosquitto, tmp_path):
+    sub = Subscriber(mosquitto, f"{PREFIX}/#")
+    plugin, gauges = make_plugin(mosquitto, tmp_path)
+    plugin.start()
+    for letter in SALAM:
+        plugin.on_letter(letter)
+    plugin.on_word(SALAM_WORD)
+    plugin.stop()
+
+    events = sub.wait_for(lambda ms: len([m for m in ms if m.topic.endswith("/word")]) == 1)
+    letters = payloads(m for m in events if m.topic == f"{PREFIX}/letter")
+    assert [p["text"] for p in letters] == ["س", "ل", "ا", "م"]
+    assert letters[0] == {
+        **SALAM[0].to_dict(), "device_id": DEVICE, "seq": 1, "wall_time": letters[0]["wall_time"]
+    }  # fmt: skip
+    (word,) = payloads(sub.on("/word"))
+    assert word["text"] == "سلام" and word["classes"] == ["seen", "laam", "aleff", "meem"]
+    assert word["seq"] == 5
+    raw = sub.on("/word")[0].payload
+    assert "سلام".encode() in raw  # raw UTF-8, not \\u escapes, not presentation forms
+    assert [m.qos for m in sub.on("/letter")] == [1] * 4
+    assert not any(m.retain for m in sub.on("/letter"))
+    assert gauges["mqtt"]["queue"] == 0 and gauges["mqtt"]["dropped"] == 0
+    sub.close()
+
+
+def test_status_is_retained_online_then_offline_after_clean_stop(mosquitto, tmp_path):
+    plugin, gauges = make_plugin(mosquitto, tmp_path)
+    plugin.start()
+    wait_until(lambda: gauges["mqtt"]["connected"] == 1)
+    assert retained_status(mosquitto) == "online"
+    plugin.stop()
+    assert retained_status(mosquitto) == "offline"
+    assert gauges["mqtt"]["connected"] == 0
+
+
+VICTIM = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from edge_arasl.plugin import PluginContext
+    from edge_arasl.settings import from_table
+    from edge_arasl_plugins.mqtt import MqttPlugin, MqttSettings
+
+    gauges = {}
+    settings = from_table(MqttSettings, {"host": "127.0.0.1", "port": int(sys.argv[1])}, "x")
+    context = PluginContext(name="mqtt", device_id=sys.argv[2], mode="run",
+                            state_dir=Path("."), gauges=gauges)
+    MqttPlugin(settings, context).start()
+    while gauges["mqtt"]["connected"] != 1:
+        time.sleep(0.02)
+    print("connected", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_last_will_marks_a_killed_client_offline(mosquitto):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", VICTIM, str(mosquitto.port), DEVICE],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "connected"
+        assert retained_status(mosquitto) == "online"
+        sub = Subscriber(mosquitto, f"{PREFIX}/status")
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to say goodbye: the broker must
+        proc.wait(5)
+        messages = sub.wait_for(lambda ms: any(m.payload == b"offline" for m in ms))
+        assert messages[-1].payload == b"offline"
+        sub.close()
+        assert retained_status(mosquitto) == "offline"
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_broker_restart_mid_run_loses_no_letter_or_word(mosquitto_persistent, tmp_path):
+    broker = mosquitto_persistent
+    # a durable subscription: the broker keeps messages for it while it is away
+    sub = Subscriber(broker, f"{PREFIX}/+", client_id="durable-sub", clean_session=False)
+    plugin, gauges = make_plugin(broker, tmp_path)
+    plugin.start()
+    plugin.on_letter(SALAM[0])
+    plugin.on_letter(SALAM[1])
+    sub.wait_for(lambda ms: len(ms) >= 2)
+
+    broker.stop()
+    wait_until(lambda: gauges["mqtt"]["connected"] == 0)
+    plugin.on_letter(SALAM[2])  # produced while the broker is down
+    plugin.on_letter(SALAM[3])
+    plugin.on_word(SALAM_WORD)
+    assert gauges["mqtt"]["queue"] >= 3
+    broker.start()
+
+    wait_until(lambda: gauges["mqtt"]["connected"] == 1 and gauges["mqtt"]["queue"] == 0, 20)
+    plugin.on_word(WordEvent(("meem", "dal", "dal"), "مدد", 3.5, 5.0))
+    plugin.stop()
+    messages = sub.wait_for(lambda ms: any(b"\xd9\x85\xd8\xaf\xd8\xaf" in m.payload for m in ms))
+    sub.close()
+    events = payloads(m for m in messages if not m.topic.endswith(("/status", "/stats")))
+    seqs = [e["seq"] for e in events]
+    first_seen = [s for i, s in enumerate(seqs) if s not in seqs[:i]]  # QoS 1: at least once
+    assert first_seen == [1, 2, 3, 4, 5, 6]
+    assert [e["text"] for e in events if e["seq"] in (3, 4, 5)][:3] == ["ا", "م", "سلام"]
+    assert gauges["mqtt"]["dropped"] == 0
+
+
+def test_events_queued_before_the_first_connection_are_bounded_and_counted(tmp_path, caplog):
+    broker = Broker(tmp_path)  # configured, not started: nothing listens on its port yet
+    plugin, gauges = make_plugin(broker, tmp_path, queue_size=3)
+    plugin.start()
+    with caplog.at_level(logging.WARNING, logger="edge_arasl_plugins.mqtt"):
+        for i in range(10):
+            plugin.on_letter(LetterEvent("bb", "ب", 0.9, float(i), i + 0.5))
+    assert gauges["mqtt"]["dropped"] == 7 and gauges["mqtt"]["queue"] == 3
+    assert "dropped" in caplog.text
+    sub = None
+    try:
+        broker.start()
+        sub = Subscriber(broker, f"{PREFIX}/letter")
+        wait_until(lambda: gauges["mqtt"]["queue"] == 0, 20)
+        plugin.stop()
+        messages = sub.wait_for(lambda ms: len(ms) >= 3)
+        assert [p["seq"] for p in payloads(messages)] == [8, 9, 10]  # the newest, in order
+    finally:
+        if sub:
+            sub.close()
+        broker.stop()
+
+
+def test_stop_gives_up_after_drain_timeout_when_the_broker_is_gone(tmp_path, caplog):
+    broker = Broker(tmp_path)
+    plugin, _gauges = make_plugin(broker, tmp_path, drain_timeout=0.5)
+    plugin.start()
+    plugin.on_word(SALAM_WORD)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="edge_arasl_plugins.mqtt"):
+        plugin.stop()
+    assert time.monotonic() - started < 5
+    assert "1 letters/words not delivered" in caplog.text
+
+
+def test_stats_are_published_from_status_events(mosquitto, tmp_path):
+    sub = Subscriber(mosquitto, f"{PREFIX}/stats")
+    plugin, gauges = make_plugin(mosquitto, tmp_path)
+    plugin.start()
+    wait_until(lambda: gauges["mqtt"]["connected"] == 1)
+    plugin.on_status(StatusEvent("running", 1700000000.0, frames=300, fps=29.9, text="سلام"))
+    (message,) = sub.wait_for(lambda ms: len(ms) == 1)
+    stats = json.loads(message.payload)
+    assert stats["type"] == "stats" and stats["device_id"] == DEVICE
+    assert stats["frames"] == 300 and stats["text"] == "سلام"
+    plugin.stop()
+    sub.close()
+
+
+def test_home_assistant_discovery_is_republished_after_a_broker_restart(mosquitto, tmp_path):
+    plugin, gauges = make_plugin(mosquitto, tmp_path, ha_discovery=True)
+    plugin.start()
+    sub = Subscriber(mosquitto, "homeassistant/#")
+    configs = sub.wait_for(lambda ms: len(ms) == 2)
+    sub.close()
+    by_topic = {m.topic: json.loads(m.payload) for m in configs}
+    node = "edge_arasl_pi_kitchen"
+    letter = by_topic[f"homeassistant/sensor/{node}/last_letter/config"]
+    text = by_topic[f"homeassistant/sensor/{node}/text/config"]
+    assert letter["state_topic"] == f"{PREFIX}/letter"
+    assert text["state_topic"] == f"{PREFIX}/stats"
+    for config in (letter, text):
+        assert config["availability_topic"] == f"{PREFIX}/status"
+        assert config["device"]["identifiers"] == [node]
+    assert letter["unique_id"] != text["unique_id"]
+    assert all(m.retain for m in configs)
+
+    mosquitto.restart()  # no persistence: the retained configs are gone with the broker
+    wait_until(lambda: gauges["mqtt"]["connected"] == 1, 20)
+    sub = Subscriber(mosquitto, "homeassistant/#")
+    assert len(sub.wait_for(lambda ms: len(ms) == 2)) == 2
+    sub.close()
+    plugin.stop()
+
+
+def test_password_authentication(mosquitto_auth, tmp_path, caplog):
+    user, password = "sensor", MQTT_USERS["sensor"]
+    sub = Subscriber(mosquitto_auth, f"{PREFIX}/#", username="viewer", password="view-pass")
+    plugin, _ = make_plugin(mosquitto_auth, tmp_path, username=user, password=password)
+    plugin.start()
+    plugin.on_word(SALAM_WORD)
+    plugin.stop()
+    sub.wait_for(lambda ms: any(m.topic.endswith("/word") for m in ms))
+    assert payloads(sub.on("/word"))[0]["text"] == "سلام"
+    sub.close()
+
+
+def test_wrong_password_is_reported_and_events_are_kept(mosquitto_auth, tmp_path, caplog):
+    plugin, gauges = make_plugin(
+        mosquitto_auth, tmp_path, username="sensor", password="nope", drain_timeout=0.2
+    )
+    with caplog.at_level(logging.ERROR, logger="edge_arasl_plugins.mqtt"):
+        plugin.start()
+        wait_until(lambda: "refused" in caplog.text)
+        plugin.on_letter(SALAM[0])
+        assert gauges["mqtt"]["connected"] == 0
+        assert gauges["mqtt"]["queue"] == 1  # kept, in case the broker starts accepting us
+        plugin.stop()
+    assert "Not authorized" in caplog.text or "Bad user name or password" in caplog.text
+    assert caplog.text.count("refused") == 1  # once per problem, not once per retry
+
+
+def _tls_table(certs: Certs, client_cert: bool) -> dict:
+    table = {"enabled": True, "ca_file": str(certs.ca)}
+    if client_cert:
+        table |= {"cert_file": str(certs.client_cert), "key_file": str(certs.client_key)}
+    return {"tls": table}
+
+
+@pytest.mark.parametrize("mutual", [False, True], ids=["server-cert", "client-cert"])
+def test_tls(request, mutual, mqtt_certs, tmp_path):
+    broker = request.getfixturevalue("mosquitto_mtls" if mutual else "mosquitto_tls")
+    sub = Subscriber(broker, f"{PREFIX}/#", certs=mqtt_certs)
+    plugin, _gauges = make_plugin(broker, tmp_path, **_tls_table(mqtt_certs, mutual))
+    plugin.start()
+    plugin.on_letter(SALAM[0])
+    plugin.stop()
+    messages = sub.wait_for(lambda ms: bool(sub.on("/letter")))
+    assert json.loads(next(m for m in messages if m.topic.endswith("/letter")).payload)["text"]
+    sub.close()
+
+
+def test_tls_rejects_a_broker_signed_by_another_ca(mosquitto_tls, tmp_path, caplog):
+    other = make_certs(tmp_path / "other-ca")
+    table = {**_tls_table(other, False), "drain_timeout": 0.2}
+    plugin, gauges = make_plugin(mosquitto_tls, tmp_path, **table)
+    with caplog.at_level(logging.ERROR, logger="edge_arasl_plugins.mqtt"):
+        plugin.start()
+        wait_until(lambda: "cannot reach" in caplog.text)
+        plugin.stop()
+    assert gauges["mqtt"]["connected"] == 0
+
+
+def test_settings_are_validated():
+    with pytest.raises(UserError, match=r"\[mqtt\].tls: unknown key 'ca'"):
+        from_table(MqttSettings, {"tls": {"ca": "x"}}, "c.toml: [mqtt]")
+    with pytest.raises(UserError, match="qos must be 0, 1 or 2"):
+        from_table(MqttSettings, {"qos": 3}, "c.toml: [mqtt]")
+    with pytest.raises(UserError, match="topic_prefix"):
+        from_table(MqttSettings, {"topic_prefix": "a/#"}, "c.toml: [mqtt]")
