@@ -1,0 +1,58 @@
+"""A folder of still images played as a video at a fixed frame rate (tests, data sets)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+
+from edge_arasl.errors import UserError
+from edge_arasl.sources.base import Frame, Source
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+
+
+def _natural_key(path: Path) -> list[object]:
+    """Sort ``img2.png`` before ``img10.png``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+class ImageFolder(Source):
+    """The images of a folder in natural name order, one frame each, timestamped ``index/fps``.
+
+    Gray images stay gray (and double as :attr:`Frame.gray`); colour ones are read as BGR.
+    """
+
+    def __init__(self, path: str | Path, fps: float = 30.0) -> None:
+        super().__init__(str(path))
+        self.path = Path(path)
+        self.fps = fps
+        self._files: list[Path] = []
+        self._index = 0
+
+    def open(self) -> None:
+        if not self.path.is_dir():
+            raise UserError(f"{self.path}: no such folder of images")
+        files = [p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        if not files:
+            suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
+            raise UserError(f"{self.path}: no images ({suffixes}) in this folder")
+        self._files = sorted(files, key=_natural_key)
+        self.frame_count = len(self._files)
+
+    def read(self) -> Frame | None:
+        if self.interrupted or self._index >= len(self._files):
+            return None
+        path = self._files[self._index]
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise UserError(f"{path}: not a readable image")
+        if image.ndim == 3 and image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        if image.dtype != "uint8":
+            image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
+        gray = image if image.ndim == 2 else None
+        frame = Frame(image=image, timestamp=self._index / self.fps, index=self._index, gray=gray)
+        self._index += 1
+        return frame
