@@ -1,0 +1,209 @@
+"""The daemon's configuration: ``config.toml`` read with tomllib into typed, validated settings.
+
+Core tables are ``[source]``, ``[region]``, ``[classifier]``, ``[decoder]`` and ``[service]``;
+every other table must be named after an installed output plugin and is validated against that
+plugin's ``Settings``. Unknown tables or keys and bad values are rejected with the file, the
+key and the reason, in one line, before anything starts. A missing table means its defaults,
+so an empty file is a valid config. Command-line flags override the file afterwards
+(:func:`dataclasses.replace` on the frozen settings, :meth:`Config.with_plugin_option`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from edge_arasl.decoder import DecoderSettings
+from edge_arasl.errors import UserError
+from edge_arasl.region import Roi
+from edge_arasl.settings import from_table
+from edge_arasl.status_file import default_state_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+#: What device ids may contain: they become MQTT topic levels and file names.
+DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """``[source]``: where frames come from."""
+
+    kind: Literal["picamera", "camera", "video", "images"] = "picamera"
+    device: int | str = 0
+    path: str = ""
+    width: int = 640
+    height: int = 480
+    fps: float = 30.0
+    lores_width: int = 320
+    lores_height: int = 240
+    loop: bool = False
+
+    def __post_init__(self) -> None:
+        for key in ("width", "height", "lores_width", "lores_height"):
+            if getattr(self, key) <= 0:
+                raise ValueError(f"{key}: must be > 0, got {getattr(self, key)}")
+        if not 0 < self.fps <= 1000:
+            raise ValueError(f"fps: must be in (0, 1000], got {self.fps}")
+        if self.kind in ("video", "images") and not self.path:
+            raise ValueError(f"path: required when kind = {self.kind!r}")
+        if self.kind == "picamera":
+            if not isinstance(self.device, int) or self.device < 0:
+                raise ValueError(
+                    f"device: the Pi camera number must be 0, 1, ..., got {self.device!r}"
+                )
+            if self.lores_width > self.width or self.lores_height > self.height:
+                raise ValueError("lores_width/lores_height: must not exceed width/height")
+        if isinstance(self.device, int) and self.device < 0:
+            raise ValueError(f"device: must be >= 0, got {self.device}")
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    """``[classifier]``: which model runs and how."""
+
+    model: str = ""
+    threads: int = 1
+    backend: Literal["auto", "ai_edge_litert", "tflite_runtime", "tensorflow"] = "auto"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.threads <= 64:
+            raise ValueError(f"threads: must be between 1 and 64, got {self.threads}")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """``[service]``: who this device is and how often it reports."""
+
+    device_id: str = ""
+    state_dir: str = ""
+    status_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.device_id and not DEVICE_ID_PATTERN.match(self.device_id):
+            raise ValueError(
+                f"device_id: {self.device_id!r} must be 1-64 letters, digits, '.', '_' or '-' "
+                "(it becomes an MQTT topic level)"
+            )
+        if not 0.1 <= self.status_interval <= 3600:
+            raise ValueError(
+                f"status_interval: must be between 0.1 and 3600 s, got {self.status_interval}"
+            )
+
+    @property
+    def resolved_device_id(self) -> str:
+        """The configured id, else this machine's host name made topic-safe."""
+        if self.device_id:
+            return self.device_id
+        host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname().split(".")[0]) or "device"
+        return host[:64]
+
+    @property
+    def resolved_state_dir(self) -> Path:
+        return Path(self.state_dir).expanduser() if self.state_dir else default_state_dir()
+
+
+CORE_TABLES: dict[str, type] = {
+    "source": SourceSettings,
+    "region": Roi,
+    "classifier": ClassifierSettings,
+    "decoder": DecoderSettings,
+    "service": ServiceSettings,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration. ``plugins`` holds each plugin table as written."""
+
+    source: SourceSettings = field(default_factory=SourceSettings)
+    region: Roi = field(default_factory=Roi)
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
+    decoder: DecoderSettings = field(default_factory=DecoderSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def where(self) -> str:
+        """How errors name this configuration: its file, or the built-in defaults."""
+        return str(self.path) if self.path else "default config"
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    def with_plugin_option(self, plugin: str, key: str, value: Any) -> Config:
+        """Enable ``plugin`` with ``key = value`` set (a command-line flag), re-validated."""
+        tables = {name: dict(table) for name, table in self.plugins.items()}
+        tables.setdefault(plugin, {}).update({"enabled": True, key: value})
+        validate_plugin_tables(tables, self.where)
+        return self.replace(plugins=tables)
+
+    def enabled_plugins(self) -> list[str]:
+        return [name for name, table in self.plugins.items() if table.get("enabled", False)]
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate ``path``; ``None`` gives the defaults (what ``config.toml`` documents)."""
+    if path is None:
+        return parse_config({}, None)
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a config file") from None
+    except PermissionError:
+        raise UserError(f"{path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
+    """Validate a parsed TOML document; errors name ``path``, the table and the key."""
+    where = str(path) if path else "config"
+    core: dict[str, Any] = {}
+    plugin_tables: dict[str, dict[str, Any]] = {}
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise UserError(f"{where}: unknown top-level key {name!r} (settings belong in tables)")
+        if name in CORE_TABLES:
+            core[name] = from_table(CORE_TABLES[name], table, f"{where}: [{name}]")
+        else:
+            plugin_tables[name] = table
+    validate_plugin_tables(plugin_tables, where)
+    return Config(**core, plugins=plugin_tables, path=path)
+
+
+def validate_plugin_tables(tables: Mapping[str, Mapping[str, Any]], where: str) -> None:
+    """Check every plugin table against its plugin's ``Settings``, enabled or not.
+
+    A table named after no registered plugin is an error (most often a typo, which would
+    otherwise be ignored until someone wonders why the plugin never runs).
+    """
+    if not tables:
+        return
+    from edge_arasl.registry import scan, validate_tables  # entry points read only when needed
+
+    registered = scan()
+    for name in tables:
+        if name not in registered:
+            plugins = ", ".join(sorted(registered)) or "none"
+            raise UserError(
+                f"{where}: unknown table [{name}] (core tables: {', '.join(CORE_TABLES)}; "
+                f"installed plugins: {plugins})"
+            )
+    validate_tables(tables, where)
