@@ -1,7 +1,60 @@
-"""Placeholder for the `run` sub-command (replaced by its implementation)."""
+"""``edge-arasl run``: the daemon. Live frames in, letters and words out to the plugins.
+
+Runs until SIGINT or SIGTERM, then flushes and stops every plugin and exits 0. Live sources
+deliver the newest frame only, so the output never lags behind the signer.
+"""
+
+from __future__ import annotations
 
 import argparse
+import logging
+from pathlib import Path
+
+from edge_arasl.config import load_config
+from edge_arasl.pipeline import build_pipeline, stop_on_signals
+from edge_arasl.sources import open_source
+
+log = logging.getLogger("edge_arasl.run")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    p = subparsers.add_parser(
+        "run",
+        help="run the daemon on the configured camera",
+        description="Recognise fingerspelling from the configured source until stopped "
+        "(SIGINT/SIGTERM) and deliver letters and words to the enabled output plugins.",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="config file (default: the built-in defaults that config.toml documents)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    source = open_source(config.source, realtime=True)
+    try:
+        pipeline = build_pipeline(config, source, mode="run", record=False)
+    except BaseException:
+        source.close()
+        raise
+    log.info(
+        "running: source %s (%s), device id %s, plugins: %s",
+        config.source.kind,
+        source.name,
+        config.service.resolved_device_id,
+        ", ".join(config.enabled_plugins()) or "none",
+    )
+    with stop_on_signals(pipeline):
+        summary = pipeline.run()
+    log.info(
+        "stopped after %d frames (%d dropped), %d letters, %d words",
+        summary.frames,
+        summary.frames_dropped,
+        pipeline.stats.letters,
+        pipeline.stats.words,
+    )
+    return 0

@@ -1,0 +1,303 @@
+"""The processing loop: source -> region -> classifier -> decoder -> dispatcher.
+
+One frame at a time: find the hand region, classify its crop, let the decoder turn the
+probabilities into letters and words, and hand everything to the output plugins through the
+dispatcher (which never blocks the loop). About once a second the loop also emits a
+:class:`~edge_arasl.plugin.StatusEvent`.
+
+Code that must *watch* the loop rather than consume its output (systemd notification, the
+status file, the ``process`` command's JSON lines and progress bar) registers an
+:class:`Observer`: its hooks run synchronously in the loop thread, so the service layer can
+feed a watchdog from the loop itself without the loop knowing about systemd.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_arasl.labels import NONE_CLASS, text_for
+from edge_arasl.plugin import FrameEvent, LetterEvent, PluginContext, StatusEvent, WordEvent
+from edge_arasl.region import FixedRegion, RegionProvider, crop
+from edge_arasl.sources.base import Frame, Source
+from edge_arasl.stats import RunStats
+
+log = logging.getLogger(__name__)
+
+
+class Observer:
+    """Synchronous hooks into the loop; override what you need. Keep them quick.
+
+    ``on_frame`` runs after every processed frame (so it doubles as a liveness signal),
+    ``on_status`` for every status report (``starting``, periodic ``running``, ``stopping``),
+    ``on_stop`` once at the end, also after an error.
+    """
+
+    def on_start(self, pipeline: Pipeline) -> None:
+        """The source is open and the plugins have started; no frame read yet."""
+
+    def on_frame(self, event: FrameEvent) -> None:
+        """A frame was classified and decoded."""
+
+    def on_letter(self, letter: LetterEvent) -> None:
+        """A letter was recognised."""
+
+    def on_word(self, word: WordEvent) -> None:
+        """A word was finished."""
+
+    def on_status(self, status: StatusEvent) -> None:
+        """A status report was sent to the plugins."""
+
+    def on_stop(self, summary: Summary) -> None:
+        """The run is over and the plugins are flushed and stopped."""
+
+
+@dataclass
+class Summary:
+    """What a run produced: every letter and word (if recorded), and how long it took."""
+
+    frames: int = 0
+    frames_dropped: int = 0
+    seconds: float = 0.0
+    letters: list[LetterEvent] = field(default_factory=list)
+    words: list[WordEvent] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The recognised words, space-separated (logical order, never reshaped)."""
+        return " ".join(word.text for word in self.words)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+class Pipeline:
+    """Runs ``source`` through ``classifier`` and ``decoder`` into ``dispatcher`` until done.
+
+    ``source`` must be open; :meth:`run` closes it. The dispatcher is started by :meth:`run`
+    and always stopped by it (plugins flushed), however the run ends. ``record`` keeps every
+    letter and word in the :class:`Summary` (a file); a daemon leaves it off, as its memory
+    must not grow with uptime.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        region: RegionProvider,
+        classifier,
+        decoder,
+        dispatcher,
+        *,
+        observers: Iterable[Observer] = (),
+        status_interval: float = 1.0,
+        gauges: dict[str, dict[str, float]] | None = None,
+        record: bool = True,
+    ) -> None:
+        self.record = record
+        self.source = source
+        self.region = region
+        self.classifier = classifier
+        self.decoder = decoder
+        self.dispatcher = dispatcher
+        self.observers = list(observers)
+        self.status_interval = status_interval
+        self.gauges = gauges if gauges is not None else {}
+        self.stats = RunStats()
+        self._stop_requested = False
+        self._input_size = classifier.input_size
+        self._texts = dict(zip(classifier.classes, map(text_for, classifier.classes), strict=True))
+        self._no_sign = np.zeros(len(classifier.classes), dtype=np.float32)
+        self._no_sign[list(classifier.classes).index(NONE_CLASS)] = 1.0
+
+    def stop(self) -> None:
+        """Ask the loop to finish after the current frame; safe from a signal handler."""
+        self._stop_requested = True
+        self.source.interrupt()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_requested
+
+    def run(self) -> Summary:
+        """Process frames until the source ends or :meth:`stop`; flush and stop the plugins."""
+        summary = Summary()
+        started = time.perf_counter()
+        last_time: float | None = None
+        try:
+            self.dispatcher.start()
+        except BaseException:
+            self.source.close()
+            raise
+        try:
+            self._notify("on_start", self)
+            self._report("starting")
+            next_status = time.monotonic() + self.status_interval
+            while not self._stop_requested:
+                frame = self.source.read()
+                if frame is None:
+                    break
+                self._process(frame, summary)
+                last_time = frame.timestamp
+                if time.monotonic() >= next_status:
+                    self._report("running")
+                    next_status = time.monotonic() + self.status_interval
+        finally:
+            try:
+                self._emit(self.decoder.finish(last_time), summary)
+                summary.frames = self.stats.frames
+                summary.frames_dropped = self.source.dropped
+                summary.seconds = time.perf_counter() - started
+                self._report("stopping")
+            finally:
+                self.source.close()
+                self.dispatcher.stop()
+                self._notify("on_stop", summary)
+        return summary
+
+    def _process(self, frame: Frame, summary: Summary) -> None:
+        t0 = time.perf_counter()
+        box = self.region.locate(frame)
+        if box is None:
+            probs = self._no_sign
+        else:
+            probs = self.classifier.probabilities_prepared(crop(frame, box, self._input_size))
+        self.stats.frame((time.perf_counter() - t0) * 1000.0)
+        self._emit(self.decoder.update(probs, frame.timestamp), summary)
+        class_id, confidence = self.decoder.current
+        event = FrameEvent(
+            index=frame.index,
+            timestamp=frame.timestamp,
+            image=frame.image,
+            roi=box,
+            class_id=class_id,
+            confidence=confidence,
+            text=self._texts[class_id],
+        )
+        self.dispatcher.frame(event)
+        self._notify("on_frame", event)
+
+    def _emit(self, events: Iterable[LetterEvent | WordEvent], summary: Summary) -> None:
+        for event in events:
+            if isinstance(event, LetterEvent):
+                self.stats.letter(event)
+                if self.record:
+                    summary.letters.append(event)
+                self.dispatcher.letter(event)
+                self._notify("on_letter", event)
+            else:
+                self.stats.word(event)
+                if self.record:
+                    summary.words.append(event)
+                self.dispatcher.word(event)
+                self._notify("on_word", event)
+
+    def _report(self, state: str) -> None:
+        status = self.stats.status(
+            state,
+            frames_dropped=self.source.dropped,
+            plugin_errors=self.dispatcher.errors,
+            plugin_frames_dropped=self.dispatcher.frames_dropped,
+            plugin_gauges=self.gauges,
+        )
+        self.dispatcher.status(status)
+        self._notify("on_status", status)
+
+    def _notify(self, hook: str, arg: object) -> None:
+        for observer in self.observers:
+            getattr(observer, hook)(arg)
+
+
+def build_pipeline(
+    config,
+    source: Source,
+    *,
+    mode: str,
+    observers: Iterable[Observer] = (),
+    region: RegionProvider | None = None,
+    record: bool = True,
+    drop_frames: bool | None = None,
+) -> Pipeline:
+    """Assemble the pipeline ``config`` describes around an open ``source``.
+
+    ``mode`` is ``"run"`` (daemon) or ``"process"`` (a file); plugins see it in their context.
+    ``drop_frames`` lets slow plugins skip frames; by default they do for live sources and
+    never for files read frame by frame (every frame must reach a video writer).
+    Builds the classifier, the decoder and the enabled plugins (whose settings errors are
+    :class:`~edge_arasl.errors.UserError`); starting them is :meth:`Pipeline.run`'s job.
+    """
+    from edge_arasl.classifier import Classifier
+    from edge_arasl.decoder import LetterDecoder
+    from edge_arasl.dispatcher import Dispatcher
+    from edge_arasl.registry import build_plugins
+
+    settings = config.classifier
+    classifier = Classifier(
+        model_path=settings.model or None,
+        num_threads=settings.threads,
+        backend=None if settings.backend == "auto" else settings.backend,
+    )
+    decoder = LetterDecoder(classifier.classes, config.decoder)
+    gauges: dict[str, dict[str, float]] = {}
+    device_id = config.service.resolved_device_id
+    state_dir: Path = config.service.resolved_state_dir
+
+    def make_context(name: str) -> PluginContext:
+        return PluginContext(
+            name=name,
+            device_id=device_id,
+            mode=mode,
+            state_dir=state_dir,
+            fps=source.fps,
+            frame_size=source.frame_size,
+            gauges=gauges,
+        )
+
+    plugins = build_plugins(dict(config.plugins), make_context, config.where)
+    return Pipeline(
+        source,
+        region or FixedRegion(config.region),
+        classifier,
+        decoder,
+        Dispatcher(plugins, drop_frames=source.live if drop_frames is None else drop_frames),
+        observers=observers,
+        status_interval=config.service.status_interval,
+        gauges=gauges,
+        record=record,
+    )
+
+
+@contextmanager
+def stop_on_signals(
+    pipeline: Pipeline, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
+) -> Iterator[list[int]]:
+    """Within the block, the first of ``signals`` stops ``pipeline`` cleanly.
+
+    Yields a list that receives the signal numbers caught. The default handlers come back at
+    once, so a second Ctrl-C interrupts a shutdown that hangs (and a second SIGTERM kills).
+    """
+    caught: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+
+    def handler(signum: int, _frame: object) -> None:
+        caught.append(signum)
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        for sig in signals:  # a second signal acts as if we had not caught the first
+            default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            signal.signal(sig, default)
+        pipeline.stop()
+
+    for sig in signals:
+        signal.signal(sig, handler)
+    try:
+        yield caught
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
