@@ -1,0 +1,426 @@
+"""Tune the temporal decoder's defaults on fingerspelling videos made from held-out images.
+
+Run by hand (about a minute or two on 2 cores)::
+
+    python benchmarks/tune_decoder.py                      # the shipped held-out samples
+    python benchmarks/tune_decoder.py --data arasl.npz     # validation blocks of the data set
+
+1. Makes ``--sequences`` random videos per frame rate (15, 30 and 60 fps) with
+   :func:`edge_arasl.demo.make_demo`: random words of 2-5 letters (every third with a doubled
+   letter), letters held 0.4-1.2 s, blurred cross-fades of 0.1-0.25 s, a 0.2-0.4 s release
+   between repeated letters, 0.9-1.5 s pauses between words, and camera noise on the crop.
+   Timings are wider than the demo's own, so the defaults are not fitted to one script.
+2. Runs the real int8 classifier on the region of every frame and caches the probabilities.
+   A fourth condition, ``30j``, is the 30 fps stream with 15% of frames dropped at random and
+   +-5 ms timestamp jitter, as a busy live camera delivers.
+3. Searches the decoder settings (coordinate descent from the current defaults over a grid)
+   for the lowest worst-case score over all conditions: character error rate (edit distance of
+   the letter sequence) plus the rate of word-boundary errors (edit distance of letters-per-word
+   counts). Error counts tie over ranges of a parameter; each parameter goes to the middle of
+   its widest best range, for margin on both sides.
+4. Prints CER, WER, boundary errors and timing (start error, emission delay after the letter
+   ends) per condition for the current defaults and for the best settings found.
+
+Images: by default the held-out samples shipped with the model (``models/samples``, from the
+test blocks). With ``--data`` the validation blocks of the data set are used instead (the same
+block split as training, from ``models/split.json``), keeping the test blocks untouched for the
+acceptance test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_arasl.classifier import Classifier
+from edge_arasl.decoder import DecoderSettings, LetterDecoder
+from edge_arasl.demo import DemoTiming, make_demo
+from edge_arasl.labels import ARABIC, MODEL_CLASSES, SIGN_CLASSES
+from edge_arasl.plugin import LetterEvent, WordEvent
+from edge_arasl.region import Roi
+
+TIMING = DemoTiming(
+    hold=(0.4, 1.2),
+    transition=(0.1, 0.25),
+    release=(0.2, 0.4),
+    word_pause=(0.9, 1.5),
+    lead_in=0.5,
+    tail=1.0,
+)
+
+GRID: dict[str, list[float]] = {
+    "smoothing_s": [0.0, 0.04, 0.06, 0.08, 0.12, 0.16, 0.24],
+    "enter": [0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+    "exit": [0.2, 0.3, 0.4, 0.5, 0.6],
+    "hold_s": [0.08, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4],
+    "release_s": [0.06, 0.1, 0.15, 0.2, 0.25],
+    "word_gap_s": [0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+}
+
+
+@dataclass
+class Signal:
+    """One condition of one sequence: per-frame probabilities, times and the truth."""
+
+    condition: str
+    probs: np.ndarray  # (frames, classes)
+    times: np.ndarray  # (frames,)
+    words: list[list[str]]  # truth
+    letters: list[dict]  # truth letters with start/end
+
+
+# -- making the data ----------------------------------------------------------------------
+
+
+def random_text(rng: np.random.Generator, n_words: int, doubled: bool) -> str:
+    signs = [c for c in SIGN_CLASSES if len(ARABIC[c]) == 1]
+    words = []
+    for w in range(n_words):
+        letters = [str(c) for c in rng.choice(signs, size=int(rng.integers(2, 6)))]
+        if doubled and w == 0:  # a repeated letter, as in "مدد"
+            i = int(rng.integers(len(letters)))
+            letters.insert(i, letters[i])
+        words.append("".join(ARABIC[c] for c in letters))
+    return " ".join(words)
+
+
+def export_validation_images(data: Path, out: Path, per_class: int) -> Path:
+    """Write ``per_class`` images of each class's validation blocks as ``out/<class>/*.png``.
+
+    The blocks are those the shipped model was trained without (``models/split.json``).
+    """
+    from edge_arasl.dataset import load_dataset
+
+    split = json.loads((resources.files("edge_arasl_models") / "split.json").read_text())
+    ds = load_dataset(data)
+    rng = np.random.default_rng(0)
+    rows_of: dict[str, list[int]] = {}
+    for name, first, last in split["val_blocks"]:
+        rows_of.setdefault(name, []).extend(range(first, last + 1))
+    for name, rows in rows_of.items():
+        if name not in SIGN_CLASSES:
+            continue
+        (out / name).mkdir(parents=True, exist_ok=True)
+        for row in rng.choice(rows, size=min(per_class, len(rows)), replace=False):
+            assert ds.classes[ds.labels[row]] == name, f"row {row} is not {name}"
+            cv2.imwrite(str(out / name / f"{row}.png"), ds.images[row])
+    return out
+
+
+def classify_video(
+    path: Path, roi: Roi, classifier: Classifier, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    probs, times = [], []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        x, y, w, h = roi.to_pixels(frame.shape[1], frame.shape[0])
+        crop = frame[y : y + h, x : x + w].astype(np.float32)
+        crop += rng.normal(0, noise, crop.shape).astype(np.float32)  # sensor noise
+        crop = np.clip(crop, 0, 255).astype(np.uint8)
+        probs.append(classifier.probabilities(crop))
+        times.append(len(times) / fps)
+    cap.release()
+    return np.array(probs, np.float32), np.array(times)
+
+
+def make_signals(args: argparse.Namespace, classifier: Classifier) -> list[Signal]:
+    signals: list[Signal] = []
+    rng = np.random.default_rng(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = None
+        if args.data:
+            samples = export_validation_images(args.data, Path(tmp) / "samples", 12)
+        for s in range(args.sequences):
+            text = random_text(rng, n_words=3, doubled=s % 3 == 0)
+            noise = float(rng.uniform(1, 6))
+            for fps in args.fps:
+                video = Path(tmp) / f"seq{s}_{fps:g}.mp4"
+                seed = args.seed * 1000 + s  # the same signing at every frame rate
+                truth = make_demo(
+                    video, text, samples=samples, seed=seed, fps=fps, size=(640, 480),
+                    timing=TIMING,
+                )  # fmt: skip
+                probs, times = classify_video(video, Roi(), classifier, noise, rng)
+                cond = f"{fps:g}"
+                signals.append(Signal(cond, probs, times, truth["words"], truth["letters"]))
+                if fps == 30:
+                    keep = rng.random(len(times)) > 0.15
+                    jitter = rng.uniform(-0.005, 0.005, len(times))
+                    signals.append(
+                        Signal("30j", probs[keep], (times + jitter)[keep], truth["words"],
+                               truth["letters"])
+                    )  # fmt: skip
+            print(f"  sequence {s + 1}/{args.sequences}: {text}", file=sys.stderr)
+    return signals
+
+
+# -- scoring ------------------------------------------------------------------------------
+
+
+def align(truth: list[str], got: list[str]) -> tuple[int, list[tuple[int, int]]]:
+    """Levenshtein distance and the matched ``(truth index, got index)`` pairs."""
+    n, m = len(truth), len(got)
+    d = np.zeros((n + 1, m + 1), np.int32)
+    d[:, 0] = np.arange(n + 1)
+    d[0, :] = np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            sub = d[i - 1, j - 1] + (truth[i - 1] != got[j - 1])
+            d[i, j] = min(sub, d[i - 1, j] + 1, d[i, j - 1] + 1)
+    pairs, i, j = [], n, m
+    while i > 0 and j > 0:
+        if d[i, j] == d[i - 1, j - 1] + (truth[i - 1] != got[j - 1]):
+            if truth[i - 1] == got[j - 1]:
+                pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif d[i, j] == d[i - 1, j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return int(d[n, m]), pairs[::-1]
+
+
+@dataclass
+class Tally:
+    letters: int = 0
+    letter_errors: int = 0
+    words: int = 0
+    word_errors: int = 0
+    boundary_errors: int = 0
+    start_errors: list[float] = dataclasses.field(default_factory=list)
+    delays: list[float] = dataclasses.field(default_factory=list)
+
+    @property
+    def cer(self) -> float:
+        return self.letter_errors / max(1, self.letters)
+
+    @property
+    def wer(self) -> float:
+        return self.word_errors / max(1, self.words)
+
+    @property
+    def ber(self) -> float:
+        return self.boundary_errors / max(1, self.words)
+
+
+def run_decoder(signal: Signal, settings: DecoderSettings):
+    decoder = LetterDecoder(MODEL_CLASSES, settings)
+    letters: list[tuple[LetterEvent, float]] = []  # with the time it was emitted
+    words: list[WordEvent] = []
+    for p, t in zip(signal.probs, signal.times, strict=True):
+        for e in decoder.update(p, t):
+            (letters.append((e, t)) if isinstance(e, LetterEvent) else words.append(e))
+    end = float(signal.times[-1])
+    for e in decoder.finish():
+        (letters.append((e, end)) if isinstance(e, LetterEvent) else words.append(e))
+    return letters, words
+
+
+def score(signals: list[Signal], settings: DecoderSettings, timing: bool = False):
+    tallies: dict[str, Tally] = {}
+    for sig in signals:
+        tally = tallies.setdefault(sig.condition, Tally())
+        letters, words = run_decoder(sig, settings)
+        truth = [c for w in sig.words for c in w]
+        got = [e.class_id for e, _ in letters]
+        dist, pairs = align(truth, got)
+        tally.letters += len(truth)
+        tally.letter_errors += dist
+        truth_words = ["+".join(w) for w in sig.words]
+        got_words = ["+".join(w.classes) for w in words]
+        tally.words += len(truth_words)
+        tally.word_errors += align(truth_words, got_words)[0]
+        truth_sizes = [str(len(w)) for w in sig.words]
+        got_sizes = [str(len(w.classes)) for w in words]
+        tally.boundary_errors += align(truth_sizes, got_sizes)[0]
+        if timing:
+            for ti, gi in pairs:
+                event, emitted = letters[gi]
+                tally.start_errors.append(event.start - sig.letters[ti]["start"])
+                tally.delays.append(emitted - sig.letters[ti]["end"])
+    return tallies
+
+
+def objective(tallies: dict[str, Tally]) -> float:
+    """Worst-condition CER plus worst-condition word-boundary error rate (lower is better)."""
+    return max(t.cer for t in tallies.values()) + max(t.ber for t in tallies.values())
+
+
+def valid(settings: dict[str, float]) -> DecoderSettings | None:
+    try:
+        return DecoderSettings(**settings)
+    except ValueError:
+        return None
+
+
+def search(signals: list[Signal], start: DecoderSettings, passes: int) -> DecoderSettings:
+    """Coordinate descent; each parameter goes to the middle of its best plateau.
+
+    Error counts tie over ranges of a parameter; the middle of the widest range of best
+    values leaves the most margin on both sides for signing that differs from these videos.
+    """
+    best = start
+    for p in range(passes):
+        before = best
+        for name, values in GRID.items():
+            scores = {}
+            for value in values:
+                trial = valid({**dataclasses.asdict(best), name: value})
+                if trial is not None:
+                    scores[value] = objective(score(signals, trial))
+            low = min(scores.values())
+            runs, run = [], []
+            for value in values:
+                if scores.get(value, math.inf) <= low + 1e-9:
+                    run.append(value)
+                elif run:
+                    runs.append(run)
+                    run = []
+            runs.append(run) if run else None
+            widest = max(runs, key=len)
+            best = DecoderSettings(
+                **{**dataclasses.asdict(best), name: widest[(len(widest) - 1) // 2]}
+            )
+            table = " ".join(f"{v:g}:{scores[v]:.4f}" for v in values if v in scores)
+            print(f"  pass {p + 1} {name:>11}: {table} -> {getattr(best, name):g}", file=sys.stderr)
+        if best == before:
+            break
+    return best
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def classifier_floor(signals: list[Signal]) -> dict[str, tuple[float, float]]:
+    """Per condition: frame accuracy during holds, and the CER of a per-letter majority vote.
+
+    The vote knows where each letter is, so its errors are the classifier's, not the decoder's:
+    a floor no decoder setting goes below.
+    """
+    counts: dict[str, list[int]] = {}
+    for sig in signals:
+        c = counts.setdefault(sig.condition, [0, 0, 0, 0])  # frames, right, letters, wrong
+        top = sig.probs.argmax(axis=1)
+        for letter in sig.letters:
+            inside = (sig.times >= letter["start"]) & (sig.times < letter["end"])
+            if not inside.any():
+                continue
+            votes = np.bincount(top[inside], minlength=len(MODEL_CLASSES))
+            truth = MODEL_CLASSES.index(letter["class"])
+            c[0] += int(inside.sum())
+            c[1] += int(votes[truth])
+            c[2] += 1
+            c[3] += int(votes.argmax() != truth)
+    return {k: (v[1] / max(1, v[0]), v[3] / max(1, v[2])) for k, v in counts.items()}
+
+
+def report(title: str, signals: list[Signal], settings: DecoderSettings) -> dict:
+    tallies = score(signals, settings, timing=True)
+    print(f"\n{title}: {settings}")
+    print(
+        f"  {'fps':>4} {'letters':>7} {'CER':>6} {'words':>5} {'WER':>6} {'bound.':>6}"
+        f" {'start err':>10} {'delay p50':>9} {'delay p90':>9} {'frame acc':>9} {'floor':>6}"
+    )
+    floor = classifier_floor(signals)
+    rows = {}
+    for cond in sorted(tallies, key=lambda c: (float(c.rstrip("j")), c)):
+        t = tallies[cond]
+        start = statistics.median(abs(x) for x in t.start_errors) if t.start_errors else math.nan
+        p50 = float(np.percentile(t.delays, 50)) if t.delays else math.nan
+        p90 = float(np.percentile(t.delays, 90)) if t.delays else math.nan
+        print(
+            f"  {cond:>4} {t.letters:7d} {t.cer:6.2%} {t.words:5d} {t.wer:6.2%}"
+            f" {t.boundary_errors:6d} {start:9.3f}s {p50:8.3f}s {p90:8.3f}s"
+            f" {floor[cond][0]:9.2%} {floor[cond][1]:6.2%}"
+        )
+        rows[cond] = {
+            "cer": t.cer, "wer": t.wer, "boundary_errors": t.boundary_errors,
+            "letters": t.letters, "words": t.words, "start_error_median_s": start,
+            "delay_p50_s": p50, "delay_p90_s": p90, "hold_frame_accuracy": floor[cond][0],
+            "majority_vote_cer": floor[cond][1],
+        }  # fmt: skip
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, help="data set (.npz): use its validation blocks")
+    parser.add_argument("--model", type=Path, help="model (default: the shipped one)")
+    parser.add_argument("--sequences", type=int, default=12, help="videos per frame rate")
+    parser.add_argument("--fps", type=float, nargs="+", default=[15.0, 30.0, 60.0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--passes", type=int, default=2, help="coordinate-descent passes")
+    parser.add_argument("--cache", type=Path, help="save/load the classified frames here (.npz)")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    if args.cache and args.cache.exists():
+        signals = load_cache(args.cache)
+    else:
+        classifier = Classifier(args.model)
+        if classifier.classes != MODEL_CLASSES:
+            raise SystemExit(f"the model's classes differ from {MODEL_CLASSES}")
+        signals = make_signals(args, classifier)
+        if args.cache:
+            save_cache(args.cache, signals)
+    frames = sum(len(s.times) for s in signals)
+    print(f"{len(signals)} streams, {frames} frames ({time.perf_counter() - t0:.0f} s)")
+
+    current = DecoderSettings()
+    before = report("current defaults", signals, current)
+    best = search(signals, current, args.passes)
+    after = report("best found", signals, best)
+    t1 = time.perf_counter()
+    for sig in signals:
+        run_decoder(sig, best)
+    per_frame_us = (time.perf_counter() - t1) / frames * 1e6
+    print(f"\ndecoder cost: {per_frame_us:.1f} us per frame (Python, one core)")
+    if args.json:
+        figures = {
+            "current": {"settings": dataclasses.asdict(current), "conditions": before},
+            "best": {"settings": dataclasses.asdict(best), "conditions": after},
+            "streams": len(signals),
+            "decoder_us_per_frame": per_frame_us,
+            "frames": frames,
+        }
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    return 0
+
+
+def save_cache(path: Path, signals: list[Signal]) -> None:
+    arrays = {}
+    meta = []
+    for i, s in enumerate(signals):
+        arrays[f"p{i}"], arrays[f"t{i}"] = s.probs, s.times
+        meta.append({"condition": s.condition, "words": s.words, "letters": s.letters})
+    np.savez_compressed(path, meta=json.dumps(meta), **arrays)
+
+
+def load_cache(path: Path) -> list[Signal]:
+    data = np.load(path)
+    meta = json.loads(str(data["meta"]))
+    return [
+        Signal(m["condition"], data[f"p{i}"], data[f"t{i}"], m["words"], m["letters"])
+        for i, m in enumerate(meta)
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
