@@ -1,0 +1,314 @@
+"""The int8 sign classifier: a TFLite model run by whichever interpreter is installed.
+
+Backends are tried in order: ``ai_edge_litert`` (LiteRT, the default dependency),
+``tflite_runtime`` (legacy, numpy 1 only), then ``tensorflow.lite`` (present when the ``train``
+extra is). All are imported lazily, so classification never needs TensorFlow.
+
+The model's metadata sits beside it (same stem, ``.json``): its class ids in output order and
+its input (``size``, ``color`` "gray", ``scale``: the factor from pixels to what the network was
+trained on). Input quantisation is folded into a 256-entry lookup table and the input buffer is
+allocated once, so a frame costs one table lookup, ``set_tensor``, ``invoke`` and
+``get_tensor``. An interpreter is not thread-safe: use one :class:`Classifier` per thread.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_arasl.errors import UserError
+from edge_arasl.labels import ARABIC
+from edge_arasl.preprocess import prepare
+
+log = logging.getLogger(__name__)
+
+#: The shipped model (its metadata is the ``.json`` beside it).
+DEFAULT_MODEL_PATH = Path(str(importlib.resources.files("edge_arasl_models") / "arasl_int8.tflite"))
+
+#: Interpreter backends in order of preference: name -> (module, attribute path of the class).
+BACKENDS: dict[str, tuple[str, str]] = {
+    "ai_edge_litert": ("ai_edge_litert.interpreter", "Interpreter"),
+    "tflite_runtime": ("tflite_runtime.interpreter", "Interpreter"),
+    "tensorflow": ("tensorflow", "lite.Interpreter"),  # tf.lite is an attribute, not a module
+}
+
+_INSTALL_HINT = {
+    "ai_edge_litert": "pip install ai-edge-litert",
+    "tflite_runtime": "pip install 'edge-arasl[tflite]'",
+    "tensorflow": "pip install 'edge-arasl[train]'",
+}
+
+# Ops that only change the number format of a tensor, looked through to find the last real op.
+_FORMAT_OPS = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SQUEEZE"}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Top class of one image: its id, Arabic text, probability, and all class probabilities."""
+
+    class_id: str
+    text: str
+    confidence: float
+    probabilities: np.ndarray
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """What the runtime needs to know about a model beyond its tensors."""
+
+    classes: tuple[str, ...]
+    input_size: int
+    input_scale: float
+
+
+def load_metadata(path: Path) -> ModelMetadata:
+    """Read and check a model's metadata JSON; every problem is a one-line :class:`UserError`."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: model metadata not found (expected beside the model)") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read model metadata ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: invalid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: metadata must be a JSON object")
+    classes = data.get("classes")
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+        raise UserError(f"{path}: 'classes' must be a non-empty list of class ids")
+    if len(set(classes)) != len(classes):
+        raise UserError(f"{path}: 'classes' lists a class id twice")
+    unknown = [c for c in classes if c not in ARABIC]
+    if unknown:
+        raise UserError(f"{path}: unknown class id(s) {', '.join(map(repr, unknown))}")
+    spec = data.get("input")
+    if not isinstance(spec, dict):
+        raise UserError(f"{path}: missing 'input' object (size, color, scale)")
+    size, color, scale = spec.get("size"), spec.get("color"), spec.get("scale")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise UserError(f"{path}: 'input.size' must be a positive integer, not {size!r}")
+    if color != "gray":
+        raise UserError(f"{path}: 'input.color' must be \"gray\", not {color!r}")
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not scale > 0:
+        raise UserError(f"{path}: 'input.scale' must be a positive number, not {scale!r}")
+    return ModelMetadata(tuple(classes), size, float(scale))
+
+
+def interpreter_class(backend: str | None = None) -> tuple[str, type]:
+    """``(name, Interpreter class)`` of the named backend, or of the first one installed."""
+    if backend is not None and backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    names = [backend] if backend else list(BACKENDS)
+    reasons = []
+    for name in names:
+        module_name, attributes = BACKENDS[name]
+        try:
+            found: Any = importlib.import_module(module_name)
+            for attribute in attributes.split("."):
+                found = getattr(found, attribute)
+            return name, found
+        except (ImportError, AttributeError) as exc:
+            reasons.append(f"{name}: {exc}")
+    if backend:
+        raise UserError(
+            f"backend {backend!r} is not available ({reasons[0]}); {_INSTALL_HINT[backend]}"
+        )
+    raise UserError(
+        f"no TFLite interpreter installed ({'; '.join(reasons)}); pip install ai-edge-litert"
+    )
+
+
+@contextmanager
+def _native_stderr_filtered() -> Iterator[None]:
+    """Keep the interpreter's C++ banner ("INFO: Created ... XNNPACK delegate") off stderr.
+
+    The native library writes it straight to file descriptor 2, where it would break the
+    one-line error contract of the CLI. Everything else written meanwhile is passed through.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            for line in capture.read().decode(errors="replace").splitlines(keepends=True):
+                if line.startswith("INFO: "):
+                    log.debug("interpreter: %s", line.strip())
+                else:
+                    sys.stderr.write(line)
+
+
+def _check_model_file(path: Path) -> None:
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except FileNotFoundError:
+        raise UserError(f"{path}: model file not found") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read model file ({exc.strerror})") from None
+    if head[4:8] != b"TFL3":
+        raise UserError(f"{path}: not a TFLite model (no TFL3 flatbuffer identifier)")
+
+
+def _ends_with_softmax(interpreter: Any, output_index: int) -> bool | None:
+    """Whether the op producing the output (through format conversions) is a softmax.
+
+    None when the backend cannot list its ops.
+    """
+    try:
+        ops = [op for op in interpreter._get_ops_details() if op["op_name"] != "DELEGATE"]
+    except Exception:
+        return None
+    producer = {int(t): op for op in ops for t in op["outputs"]}
+    tensor = output_index
+    while (op := producer.get(tensor)) is not None and op["op_name"] in _FORMAT_OPS:
+        tensor = int(op["inputs"][0])
+    return op is not None and op["op_name"] == "SOFTMAX"
+
+
+def _input_table(dtype: type, quantization: tuple[float, int], pixel_scale: float) -> np.ndarray:
+    """Input tensor value for each pixel value 0..255: ``pixel * pixel_scale``, quantised."""
+    values = np.arange(256, dtype=np.float64) * pixel_scale
+    if dtype == np.float32:
+        return values.astype(np.float32)
+    scale, zero = quantization
+    info = np.iinfo(dtype)
+    return np.clip(np.round(values / scale + zero), info.min, info.max).astype(dtype)
+
+
+class Classifier:
+    """Probabilities over the model's classes for a hand image.
+
+    ``model_path`` defaults to the shipped model; ``backend`` forces one of :data:`BACKENDS`.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        num_threads: int = 1,
+        backend: str | None = None,
+    ) -> None:
+        path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
+        if not isinstance(num_threads, int) or num_threads < 1:
+            raise UserError(f"num_threads must be a positive integer, not {num_threads!r}")
+        _check_model_file(path)
+        meta = load_metadata(path.with_suffix(".json"))
+        self.backend, interpreter_type = interpreter_class(backend)
+        self.model_path = path
+        self.classes: tuple[str, ...] = meta.classes
+        self.input_size: int = meta.input_size
+        self.num_threads = num_threads
+        self._texts = tuple(ARABIC[c] for c in meta.classes)
+        try:
+            with _native_stderr_filtered():
+                interpreter = interpreter_type(model_path=str(path), num_threads=num_threads)
+                interpreter.allocate_tensors()
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{path}: cannot load model ({reason})") from None
+        self._interpreter = interpreter
+        self._setup_tensors(path, meta)
+
+    def _setup_tensors(self, path: Path, meta: ModelMetadata) -> None:
+        interpreter = self._interpreter
+        inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise UserError(f"{path}: expected one input and one output tensor")
+        inp, out = inputs[0], outputs[0]
+        size = meta.input_size
+        if tuple(inp["shape"]) not in ((1, size, size, 1), (1, size, size)):
+            raise UserError(
+                f"{path}: input tensor shape {tuple(inp['shape'])} does not match the "
+                f"metadata's {size}x{size} gray input"
+            )
+        if inp["dtype"] not in (np.int8, np.uint8, np.float32):
+            raise UserError(f"{path}: unsupported input type {np.dtype(inp['dtype']).name}")
+        if inp["dtype"] != np.float32 and not inp["quantization"][0] > 0:
+            raise UserError(f"{path}: integer input tensor without quantisation parameters")
+        n_out = int(np.prod(out["shape"]))
+        if n_out != len(meta.classes):
+            raise UserError(
+                f"{path.with_suffix('.json')}: lists {len(meta.classes)} classes but the model "
+                f"outputs {n_out}"
+            )
+        self._table = _input_table(inp["dtype"], inp["quantization"], meta.input_scale)
+        self._input = np.zeros(inp["shape"], dtype=inp["dtype"])
+        self._pixels = self._input.reshape(size, size)  # a view: writes land in _input
+        self._input_index = int(inp["index"])
+        self._output_index = int(out["index"])
+        out_scale, out_zero = out["quantization"]
+        self._dequantise = out["dtype"] != np.float32 and out_scale > 0
+        self._out_scale, self._out_zero = np.float32(out_scale), np.float32(out_zero)
+        self._set_tensor: Callable[..., Any] = interpreter.set_tensor
+        self._invoke: Callable[[], Any] = interpreter.invoke
+        self._get_tensor: Callable[[int], np.ndarray] = interpreter.get_tensor
+        softmax = _ends_with_softmax(interpreter, self._output_index)
+        self._softmax = False
+        if softmax is None:  # backend cannot list ops: look at what a gray image gives
+            probe = self.probabilities_prepared(np.full((size, size), 128, np.uint8))
+            softmax = bool(probe.min() >= 0 and abs(float(probe.sum()) - 1) < 0.1)
+        self._softmax = not softmax
+
+    def probabilities_prepared(self, gray: np.ndarray) -> np.ndarray:
+        """Class probabilities (float32, model order) of an ``input_size`` square gray uint8."""
+        if gray.shape != self._pixels.shape or gray.dtype != np.uint8:
+            raise UserError(
+                f"prepared image must be {self.input_size}x{self.input_size} uint8, "
+                f"not {gray.shape} {gray.dtype}"
+            )
+        np.take(self._table, gray, out=self._pixels, mode="clip")
+        self._set_tensor(self._input_index, self._input)
+        self._invoke()
+        raw = self._get_tensor(self._output_index).reshape(-1)
+        probs = raw.astype(np.float32)
+        if self._dequantise:
+            probs -= self._out_zero
+            probs *= self._out_scale
+        if self._softmax:
+            probs -= probs.max()
+            np.exp(probs, out=probs)
+            probs /= probs.sum()
+        return probs
+
+    def probabilities(self, image: np.ndarray, color: str = "bgr") -> np.ndarray:
+        """Class probabilities of any gray/BGR/RGB/RGBA image or crop (``color``: bgr or rgb)."""
+        return self.probabilities_prepared(prepare(image, color, self.input_size))
+
+    def probabilities_batch(self, images: np.ndarray) -> np.ndarray:
+        """``(N, n_classes)`` probabilities of ``N`` images already prepared (N x size x size).
+
+        One frame at a time: a batched interpreter is no faster per image with XNNPACK.
+        """
+        result = np.empty((len(images), len(self.classes)), dtype=np.float32)
+        for i, image in enumerate(images):
+            result[i] = self.probabilities_prepared(image)
+        return result
+
+    def classify(self, image: np.ndarray, color: str = "bgr") -> Prediction:
+        """The most probable class of an image, with its Arabic text and probability."""
+        probs = self.probabilities(image, color)
+        best = int(probs.argmax())
+        return Prediction(self.classes[best], self._texts[best], float(probs[best]), probs)
+
+    def __repr__(self) -> str:
+        return (
+            f"Classifier({str(self.model_path)!r}, backend={self.backend!r}, "
+            f"num_threads={self.num_threads}, classes={len(self.classes)})"
+        )
