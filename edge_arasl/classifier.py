@@ -137,22 +137,31 @@ def _native_stderr_filtered() -> Iterator[None]:
     The native library writes it straight to file descriptor 2, where it would break the
     one-line error contract of the CLI. Everything else written meanwhile is passed through.
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
+    stream = sys.stderr
+    if stream is not None:
+        stream.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2: nothing to keep clean
+        saved = -1
+    if saved < 0:
+        yield
+        return
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
             yield
         finally:
-            sys.stderr.flush()
+            if stream is not None:
+                stream.flush()
             os.dup2(saved, 2)
             os.close(saved)
             capture.seek(0)
             for line in capture.read().decode(errors="replace").splitlines(keepends=True):
                 if line.startswith("INFO: "):
                     log.debug("interpreter: %s", line.strip())
-                else:
-                    sys.stderr.write(line)
+                elif stream is not None:
+                    stream.write(line)
 
 
 def _check_model_file(path: Path) -> None:
