@@ -1,0 +1,163 @@
+"""Configuration: the documented default file, validation errors, overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge_arasl.config import CORE_TABLES, Config, ServiceSettings, load_config
+from edge_arasl.errors import UserError
+from edge_arasl.region import Roi
+from edge_arasl.registry import discover
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_FILE = REPO / "config.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "edge.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def defaults_of(cls: type) -> dict:
+    """A settings dataclass's defaults as TOML would write them (nested tables as dicts)."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        value = getattr(cls(), f.name)
+        if dataclasses.is_dataclass(value):
+            value = dataclasses.asdict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[f.name] = value
+    return values
+
+
+def test_the_default_file_is_valid_and_equals_the_built_in_defaults():
+    config = load_config(DEFAULT_FILE)
+    assert config.replace(path=None, plugins={}) == load_config(None)
+    assert all(not table.get("enabled") for table in config.plugins.values())
+
+
+def test_the_default_file_documents_every_key_of_every_table_with_its_default():
+    data = tomllib.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
+    tables = {**CORE_TABLES, **{name: cls.Settings for name, cls in discover().items()}}
+    for name, cls in tables.items():
+        assert name in data, f"config.toml has no [{name}] table"
+        expected = defaults_of(cls)
+        if name not in CORE_TABLES:
+            expected["enabled"] = False
+        assert data[name] == expected, f"[{name}] differs from the defaults"
+
+
+def test_every_key_in_the_default_file_has_a_comment_before_it():
+    lines = DEFAULT_FILE.read_text(encoding="utf-8").splitlines()
+    undocumented = []
+    for i, line in enumerate(lines):
+        if not re.match(r"^[a-z_]+ = ", line):
+            continue
+        block = []  # the key lines and comments above this key, up to a blank line or table
+        for previous in reversed(lines[:i]):
+            if not previous.strip() or previous.startswith("["):
+                break
+            block.append(previous)
+        if line.startswith("enabled = ") or any(b.startswith("#") for b in block):
+            continue
+        undocumented.append(line)
+    assert not undocumented
+
+
+def test_no_file_and_an_empty_file_mean_the_defaults(tmp_path):
+    assert load_config(write(tmp_path, "")).replace(path=None) == Config()
+
+
+def test_values_are_typed_and_tables_merge_with_defaults(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            '[source]\nkind = "camera"\ndevice = "rtsp://cam/stream"\n'
+            "[region]\nx = 0\ny = 0\nw = 1\nh = 1\n"
+            "[decoder]\nhold_s = 0.3\n"
+            '[mqtt]\nenabled = true\nhost = "broker"\n',
+        )
+    )
+    assert config.source.kind == "camera" and config.source.device == "rtsp://cam/stream"
+    assert config.source.width == 640
+    assert config.region == Roi(0.0, 0.0, 1.0, 1.0)
+    assert config.decoder.hold_s == 0.3 and config.decoder.enter == 0.6
+    assert config.enabled_plugins() == ["mqtt"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sourec]\nkind = 'video'\n", r"unknown table \[sourec\] \(core tables: source, "),
+        ("[source]\nknd = 'video'\n", r"\[source\]: unknown key 'knd'"),
+        ("[source]\nkind = 'webcam'\n", r"\[source\]\.kind: 'webcam' is not one of"),
+        ("[source]\nkind = 'video'\n", r"\[source\]: path: required when kind = 'video'"),
+        ("[source]\nwidth = '640'\n", r"\[source\]\.width: expected an integer, got '640'"),
+        ("[source]\nfps = 0\n", r"\[source\]: fps: must be in"),
+        ("[source]\ndevice = 'x'\n", r"\[source\]: device: the Pi camera number"),
+        ("[region]\nx = 0.8\n", r"\[region\]: region .*must lie inside the frame"),
+        ("[classifier]\nthreads = 0\n", r"\[classifier\]: threads: must be between"),
+        ("[classifier]\nbackend = 'gpu'\n", r"\[classifier\]\.backend: 'gpu' is not one of"),
+        ("[decoder]\nenter = 0.3\nexit = 0.5\n", r"\[decoder\]: thresholds must satisfy"),
+        ("[decoder]\nhold = 1\n", r"\[decoder\]: unknown key 'hold'"),
+        ("[service]\ndevice_id = 'a/b'\n", r"\[service\]: device_id: 'a/b' must be"),
+        ("[mqtt]\nenabled = 'yes'\n", r"\[mqtt\]\.enabled: expected true or false"),
+        ("[mqtt]\nqos = 3\n", r"\[mqtt\]: qos must be 0, 1 or 2"),
+        ("[mqtt]\nhots = 'broker'\n", r"\[mqtt\]: unknown key 'hots'"),
+        ("verbose = true\n", r"unknown top-level key 'verbose'"),
+        ("[source\n", r"invalid TOML: .*line 1"),
+    ],
+)
+def test_errors_name_the_file_the_key_and_the_reason(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(UserError) as excinfo:
+        load_config(path)
+    text = str(excinfo.value)
+    assert text.startswith(f"{path}: "), text
+    assert re.search(message, text), text
+    assert "\n" not in text
+
+
+def test_unreadable_files_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match="no such config file"):
+        load_config(tmp_path / "missing.toml")
+    with pytest.raises(UserError, match="is a directory"):
+        load_config(tmp_path)
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b"# caf\xe9\n")
+    with pytest.raises(UserError, match="not UTF-8"):
+        load_config(path)
+
+
+def test_plugin_options_from_flags_enable_the_plugin_and_are_validated(tmp_path):
+    config = load_config(write(tmp_path, "[srt]\nword_hold = 1.0\n"))
+    changed = config.with_plugin_option("srt", "path", "out.srt")
+    assert changed.plugins["srt"] == {"word_hold": 1.0, "enabled": True, "path": "out.srt"}
+    assert config.plugins["srt"] == {"word_hold": 1.0}  # the original is unchanged
+    with pytest.raises(UserError, match=r"\[srt\]\.path: expected a string"):
+        config.with_plugin_option("srt", "path", 3)
+
+
+def test_device_id_defaults_to_a_topic_safe_host_name(monkeypatch):
+    monkeypatch.setattr(socket, "gethostname", lambda: "Pi 4+kitchen.local")
+    assert ServiceSettings().resolved_device_id == "Pi-4-kitchen"
+    assert ServiceSettings(device_id="door-1").resolved_device_id == "door-1"
+
+
+def test_state_dir_defaults_to_systemds_state_directory(monkeypatch, tmp_path):
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path))
+    assert ServiceSettings().resolved_state_dir == tmp_path
+    assert ServiceSettings(state_dir="/srv/arasl").resolved_state_dir == Path("/srv/arasl")

@@ -1,0 +1,64 @@
+"""The region of interest: parsing, pixel boxes, and the crop the classifier sees."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_arasl.preprocess import prepare
+from edge_arasl.region import FixedRegion, Roi, crop
+from edge_arasl.sources.base import Frame
+
+
+def test_default_region_is_a_256_square_in_a_640x480_frame():
+    assert Roi().to_pixels(640, 480) == (192, 96, 256, 256)
+    assert Roi.parse("0.3,0.2,0.4,0.5333") == Roi()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0.1,0.2,0.3", "four numbers"),
+        ("a,b,c,d", "four numbers"),
+        ("0.5,0.5,0.6,0.2", "inside the frame"),
+        ("0.1,0.1,0,0.5", "w, h > 0"),
+        ("-0.1,0.1,0.2,0.5", "x, y must be >= 0"),
+        ("nan,0.1,0.2,0.2", "finite"),
+    ],
+)
+def test_bad_regions_say_why(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        Roi.parse(text)
+
+
+def test_pixel_boxes_stay_inside_tiny_frames():
+    assert Roi(0.9, 0.9, 0.1, 0.1).to_pixels(5, 5) == (4, 4, 1, 1)
+
+
+def test_fixed_region_follows_the_frame_size():
+    region = FixedRegion(Roi(0.5, 0.5, 0.5, 0.5))
+    big = Frame(np.zeros((480, 640, 3), np.uint8), 0.0, 0)
+    small = Frame(np.zeros((240, 320, 3), np.uint8), 0.0, 1)
+    assert region.locate(big) == (320, 240, 320, 240)
+    assert region.locate(small) == (160, 120, 160, 120)
+
+
+def test_crop_is_the_training_preprocessing_of_the_box():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    box = (192, 96, 256, 256)
+    expected = prepare(image[96:352, 192:448])
+    assert np.array_equal(crop(Frame(image, 0.0, 0), box), expected)
+
+
+def test_crop_uses_a_smaller_gray_stream_at_the_same_place():
+    yy, xx = np.mgrid[0:480, 0:640]
+    gray = ((xx // 40 + yy // 40) % 2 * 200 + 20).astype(np.uint8)  # a checkerboard
+    image = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    lores = cv2.resize(gray, (320, 240), interpolation=cv2.INTER_AREA)
+    box = Roi().to_pixels(640, 480)
+    from_color = crop(Frame(image, 0.0, 0), box)
+    from_lores = crop(Frame(image, 0.0, 0, gray=lores), box)
+    assert from_lores.shape == (64, 64)
+    assert np.abs(from_color.astype(int) - from_lores.astype(int)).mean() < 2
