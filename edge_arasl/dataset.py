@@ -1,0 +1,158 @@
+"""ArASL-style data: loading, and the contiguous-block split that keeps recordings apart.
+
+Two layouts are read: the packed ``.npz`` (``images`` (N,64,64) uint8, ``labels``, ``classes``)
+and the original archive's tree of class folders (``<class>/<image>``, any size or colour).
+
+Neighbouring rows of one class are near-identical frames of one recording, so a random split
+leaks near-copies of test images into training. :func:`block_split` instead cuts each class in
+row order into blocks and assigns whole blocks, dropping a guard band at every block edge.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_arasl.errors import UserError
+from edge_arasl.preprocess import prepare
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    images: np.ndarray  # (N, 64, 64) uint8
+    labels: np.ndarray  # (N,) int, index into classes
+    classes: tuple[str, ...]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Read an ``.npz`` in the shared data format or a folder of class sub-folders."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file or directory")
+    if path.is_dir():
+        return _load_folder(path)
+    return _load_npz(path)
+
+
+def _load_npz(path: Path) -> Dataset:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"images", "labels", "classes"} - set(data.files)
+            if missing:
+                raise UserError(f"{path}: missing array(s) {', '.join(sorted(missing))}")
+            images, labels = data["images"], data["labels"].astype(np.int64)
+            classes = tuple(str(c) for c in data["classes"])
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: not a readable .npz file ({exc})") from None
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise UserError(f"{path}: 'images' must be (N, H, W) uint8, got {images.shape}")
+    if len(images) != len(labels):
+        raise UserError(f"{path}: {len(images)} images but {len(labels)} labels")
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
+        raise UserError(f"{path}: labels out of range for {len(classes)} classes")
+    if images.shape[1:] != (64, 64):
+        images = np.stack([prepare(im) for im in images]) if len(images) else images
+    return Dataset(images, labels, classes, str(path))
+
+
+def _natural_key(name: str) -> list[object]:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+def _load_folder(root: Path) -> Dataset:
+    class_dirs = sorted(d for d in root.iterdir() if d.is_dir())
+    if not class_dirs:
+        raise UserError(f"{root}: no class sub-folders (expected <class>/<image files>)")
+    images, labels, classes = [], [], []
+    for class_dir in class_dirs:
+        files = sorted(
+            (f for f in class_dir.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES),
+            key=lambda f: _natural_key(f.name),
+        )
+        if not files:
+            continue
+        classes.append(class_dir.name.lower())
+        for file in files:
+            image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+            if image is None:
+                raise UserError(f"{file}: cannot read image")
+            images.append(prepare(image))
+            labels.append(len(classes) - 1)
+    if not images:
+        raise UserError(f"{root}: no images found in its class sub-folders")
+    return Dataset(np.stack(images), np.asarray(labels), tuple(classes), str(root))
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row indices of each part, and the held-out blocks as ``(class, first_row, last_row)``."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    val_blocks: list[tuple[str, int, int]]
+    test_blocks: list[tuple[str, int, int]]
+
+
+def block_split(
+    labels: np.ndarray,
+    classes: tuple[str, ...],
+    block: int = 80,
+    guard: int = 4,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+) -> Split:
+    """Assign whole contiguous blocks of each class to train / val / test.
+
+    Each class's rows (in recording order) are cut into blocks of ``block`` rows. A seeded
+    choice of blocks goes to test and to validation; ``guard`` rows are dropped from both
+    ends of every held-out block *and* from the training rows next to it, so no training image
+    is a neighbouring frame of a held-out one.
+    """
+    rng = np.random.default_rng(seed)
+    train, val, test = [], [], []
+    val_blocks, test_blocks = [], []
+    for class_index, name in enumerate(classes):
+        rows = np.flatnonzero(labels == class_index)
+        if len(rows) == 0:
+            continue
+        starts = list(range(0, len(rows), block))
+        n_test = max(1, round(len(starts) * test_fraction))
+        n_val = max(1, round(len(starts) * val_fraction))
+        # Never the first or last block: their outer edges have no guard partner.
+        inner = np.arange(1, len(starts) - 1) if len(starts) > 2 else np.arange(len(starts))
+        chosen = rng.permutation(inner)[: n_test + n_val]
+        role = {int(b): "test" for b in chosen[:n_test]}
+        role.update({int(b): "val" for b in chosen[n_test:]})
+        held_out = np.zeros(len(rows), dtype=bool)
+        for b, start in enumerate(starts):
+            if b in role:
+                held_out[start : start + block] = True
+        near_held = np.convolve(held_out, np.ones(2 * guard + 1), mode="same") > 0
+        for b, start in enumerate(starts):
+            part = rows[start : start + block]
+            kind = role.get(b, "train")
+            if kind == "train":
+                keep = ~near_held[start : start + block]
+                train.append(part[keep])
+                continue
+            inner_part = part[guard : len(part) - guard]
+            (test if kind == "test" else val).append(inner_part)
+            blocks = test_blocks if kind == "test" else val_blocks
+            blocks.append((name, int(inner_part[0]), int(inner_part[-1])))
+    return Split(_rows(train), _rows(val), _rows(test), val_blocks, test_blocks)
+
+
+def _rows(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, np.int64)
