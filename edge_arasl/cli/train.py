@@ -1,7 +1,42 @@
-"""Placeholder for the `train` sub-command (replaced by its implementation)."""
+"""``edge-arasl train``: train, quantise and evaluate the classifier (needs the train extra)."""
+
+from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    p = subparsers.add_parser(
+        "train",
+        help="train the int8 model from ArASL data (needs: pip install 'edge-arasl[train]')",
+        description="Train on an ArASL .npz or class-folder tree, split in contiguous blocks, "
+        "convert to int8 and evaluate float vs int8 on the held-out blocks.",
+    )
+    p.add_argument("--data", required=True, type=Path, help="ArASL .npz or folder of classes")
+    p.add_argument("--out", required=True, type=Path, help="output folder for model and figures")
+    p.add_argument("--epochs", type=int, default=24)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--learning-rate", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, help="use only the first N training rows (smoke run)")
+    p.add_argument("--samples-per-class", type=int, default=5)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from edge_arasl.training.trainer import TrainOptions, train
+
+    train(
+        TrainOptions(
+            data=args.data,
+            out=args.out,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            seed=args.seed,
+            limit=args.limit,
+            samples_per_class=args.samples_per_class,
+        )
+    )
+    return 0

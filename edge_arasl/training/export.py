@@ -1,0 +1,143 @@
+"""Full-integer int8 conversion, int8 evaluation, and the files a trained model ships with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
+from edge_arasl.preprocess import INPUT_SIZE
+
+if TYPE_CHECKING:
+    from edge_arasl.dataset import Dataset, Split
+    from edge_arasl.training.trainer import TrainOptions
+
+
+def convert_int8(tf: Any, model: Any, representative: np.ndarray) -> bytes:
+    """Int8 weights and activations, int8 input (pixels/255 quantised) and int8 output."""
+
+    def samples() -> Any:
+        for image in representative:
+            yield [image[None, :, :, None].astype(np.float32) / 255.0]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = samples
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def evaluate_int8(model_path: Path, images: np.ndarray) -> np.ndarray:
+    """Top class of each 64x64 uint8 image under the int8 model, through LiteRT."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(model_path), num_threads=2)
+    interpreter.allocate_tensors()
+    inp = interpreter.get_input_details()[0]
+    out = interpreter.get_output_details()[0]
+    scale, zero = inp["quantization"]
+    preds = np.empty(len(images), np.int64)
+    for i, image in enumerate(images):
+        q = np.round(image.astype(np.float32) / 255.0 / scale + zero)
+        interpreter.set_tensor(
+            inp["index"], np.clip(q, -128, 127).astype(np.int8)[None, :, :, None]
+        )
+        interpreter.invoke()
+        preds[i] = int(interpreter.get_tensor(out["index"])[0].argmax())
+    return preds
+
+
+def confusion_png(confusion: np.ndarray, classes: list[str], path: Path) -> None:
+    """Row-normalised confusion matrix (true rows, predicted columns) as a labelled heatmap."""
+    n, cell, margin = len(classes), 18, 52
+    rows = confusion.sum(1, keepdims=True).clip(min=1)
+    shade = (255 * (1 - confusion / rows)).astype(np.uint8)
+    heat = cv2.resize(shade, (n * cell, n * cell), interpolation=cv2.INTER_NEAREST)
+    canvas = Image.new("L", (margin + n * cell, margin + n * cell), 255)
+    canvas.paste(Image.fromarray(heat), (margin, margin))
+    draw = ImageDraw.Draw(canvas)
+    for i, name in enumerate(classes):
+        draw.text((2, margin + i * cell + 4), name[:7], fill=0)
+        label = Image.new("L", (margin - 4, cell), 255)
+        ImageDraw.Draw(label).text((2, 4), name[:7], fill=0)
+        canvas.paste(label.rotate(90, expand=True), (margin + i * cell, 2))
+    for k in range(n + 1):
+        draw.line([(margin, margin + k * cell), (margin + n * cell, margin + k * cell)], fill=200)
+        draw.line([(margin + k * cell, margin), (margin + k * cell, margin + n * cell)], fill=200)
+    canvas.save(path)
+
+
+def save_samples(data: Dataset, split: Split, out: Path, per_class: int) -> int:
+    """Copy a few held-out test images per class (spread over its blocks) as PNGs."""
+    count = 0
+    for name in SIGN_CLASSES:
+        blocks = [b for b in split.test_blocks if b[0] == name]
+        rows = np.concatenate([np.arange(b[1], b[2] + 1) for b in blocks]) if blocks else []
+        if len(rows) == 0:
+            continue
+        picks = rows[np.linspace(0, len(rows) - 1, per_class).round().astype(int)]
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for row in picks:
+            Image.fromarray(data.images[row]).save(folder / f"{int(row)}.png", optimize=True)
+            count += 1
+    return count
+
+
+def write_outputs(
+    *,
+    opts: TrainOptions,
+    data: Dataset,
+    split: Split,
+    model_labels: np.ndarray,
+    float_pred: np.ndarray,
+    int8_pred: np.ndarray,
+    y_test: np.ndarray,
+    params: int,
+    macs: int,
+    best_val: float,
+) -> dict[str, Any]:
+    """Metadata the runtime reads, the split, the figures and the held-out samples."""
+    from edge_arasl.evaluation import evaluate_predictions
+    from edge_arasl.training.trainer import MODEL_NAME, dump_json, split_to_json
+
+    out = opts.out
+    float_report = evaluate_predictions(y_test, float_pred, list(MODEL_CLASSES))
+    int8_report = evaluate_predictions(y_test, int8_pred, list(MODEL_CLASSES))
+    size = (out / f"{MODEL_NAME}.tflite").stat().st_size
+    metadata = {
+        "format": 1,
+        "model": f"{MODEL_NAME}.tflite",
+        "classes": list(MODEL_CLASSES),
+        "input": {"size": INPUT_SIZE, "color": "gray", "scale": 1 / 255, "resize": "area"},
+        "architecture": "arasl_dwsep",
+        "params": params,
+        "macs": macs,
+        "training": {"epochs": opts.epochs, "seed": opts.seed, "batch_size": opts.batch_size},
+    }
+    dump_json(out / f"{MODEL_NAME}.json", metadata)
+    dump_json(out / "split.json", split_to_json(split, data))
+    metrics = {
+        "test_rows": len(y_test),
+        "best_val_accuracy": round(best_val, 4),
+        "float": float_report.to_dict(),
+        "int8": int8_report.to_dict(),
+        "model_bytes": size,
+        "params": params,
+        "macs": macs,
+    }
+    dump_json(out / "metrics.json", metrics)
+    confusion_png(int8_report.confusion, list(MODEL_CLASSES), out / "confusion.png")
+    n_samples = save_samples(data, split, out / "samples", opts.samples_per_class)
+    print(
+        f"test: float {float_report.accuracy:.4f}, int8 {int8_report.accuracy:.4f} on "
+        f"{len(y_test)} held-out images; model {size / 1024:.0f} KiB, {params} params, "
+        f"{macs / 1e6:.1f} M MACs; {n_samples} samples saved"
+    )
+    return metrics

@@ -1,0 +1,185 @@
+"""Train, quantise and evaluate the classifier: ``edge-arasl train --data PATH --out DIR``.
+
+Steps: load the data, split it in contiguous blocks (:func:`edge_arasl.dataset.block_split`),
+train the network on freshly augmented copies each epoch plus synthetic ``none`` images, keep
+the weights with the best validation accuracy, convert to a full-integer int8 ``.tflite``, and
+evaluate float and int8 on the held-out test blocks. Everything is seeded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_arasl.dataset import Dataset, Split, block_split, load_dataset
+from edge_arasl.errors import UserError
+from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
+from edge_arasl.training.augment import augmented_epoch
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "arasl_int8"
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    data: Path
+    out: Path
+    epochs: int = 24
+    batch_size: int = 128
+    learning_rate: float = 3e-3
+    seed: int = 0
+    limit: int | None = None  # train on the first N training rows only (smoke runs)
+    samples_per_class: int = 3
+
+
+def _import_tf() -> Any:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow as tf
+    except ImportError:
+        raise UserError("training needs TensorFlow: pip install 'edge-arasl[train]'") from None
+    return tf
+
+
+def _to_model_labels(data: Dataset) -> np.ndarray:
+    """Data labels re-indexed into MODEL_CLASSES order, matched by class name."""
+    unknown = [c for c in data.classes if c not in MODEL_CLASSES]
+    if unknown:
+        raise UserError(f"{data.source}: unknown class folder(s) {', '.join(unknown)}")
+    lookup = np.array([MODEL_CLASSES.index(c) for c in data.classes])
+    return lookup[data.labels]
+
+
+def _dataset(tf: Any, x: np.ndarray, y: np.ndarray, batch: int) -> Any:
+    """A tf.data pipeline with autotune off (it otherwise stalls ~40 s after each epoch)."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    x = x[..., None].astype(np.float32) / 255.0
+    y = np.eye(len(MODEL_CLASSES), dtype=np.float32)[y]
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).with_options(options)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def train(opts: TrainOptions) -> dict[str, Any]:
+    """Run the whole pipeline; writes the model and its figures into ``opts.out``."""
+    tf = _import_tf()
+    import keras
+
+    from edge_arasl.training.architecture import build_model, count_macs
+    from edge_arasl.training.export import convert_int8, evaluate_int8, write_outputs
+
+    keras.utils.set_random_seed(opts.seed)
+    data = load_dataset(opts.data)
+    labels = _to_model_labels(data)
+    split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
+    train_rows = split.train if opts.limit is None else split.train[: opts.limit]
+    _progress(
+        f"data: {len(data)} images, {len(train_rows)} train / {len(split.val)} val / "
+        f"{len(split.test)} test rows in contiguous blocks"
+    )
+    none_label = MODEL_CLASSES.index(NONE_CLASS)
+    n_none = max(8, len(train_rows) // len(SIGN_CLASSES))
+    x_val, y_val = _with_none(data.images[split.val], labels[split.val], none_label, opts.seed + 1)
+
+    model = build_model(len(MODEL_CLASSES))
+    steps = opts.epochs * -(-(len(train_rows) + n_none) // opts.batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        opts.learning_rate / 10,
+        steps,
+        warmup_target=opts.learning_rate,
+        warmup_steps=max(1, steps // 20),
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        metrics=["accuracy"],
+    )
+    val_ds = _dataset(tf, x_val, y_val, 512)
+    best_acc, best_weights = -1.0, model.get_weights()
+    try:
+        for epoch in range(opts.epochs):
+            start = time.monotonic()
+            x, y = augmented_epoch(
+                data.images[train_rows],
+                labels[train_rows],
+                none_label,
+                n_none,
+                opts.seed * 1000 + epoch,
+            )
+            history = model.fit(
+                _dataset(tf, x, y, opts.batch_size), epochs=1, shuffle=False, verbose=0
+            )
+            _, val_acc = model.evaluate(val_ds, verbose=0)
+            if val_acc > best_acc:
+                best_acc, best_weights = val_acc, model.get_weights()
+            _progress(
+                f"epoch {epoch + 1}/{opts.epochs}: loss {history.history['loss'][-1]:.4f} "
+                f"val acc {val_acc:.4f} (best {best_acc:.4f}) {time.monotonic() - start:.0f} s"
+            )
+    except KeyboardInterrupt:
+        _progress("interrupted: exporting the best weights so far")
+    model.set_weights(best_weights)
+
+    opts.out.mkdir(parents=True, exist_ok=True)
+    model.save(opts.out / "arasl_float.keras")
+    x_test, y_test = data.images[split.test], labels[split.test]
+    float_pred = model.predict(_dataset(tf, x_test, y_test, 512), verbose=0).argmax(1)
+    rep_rows = np.random.default_rng(opts.seed).choice(train_rows, 400, replace=False)
+    tflite_bytes = convert_int8(tf, model, data.images[rep_rows])
+    model_path = opts.out / f"{MODEL_NAME}.tflite"
+    model_path.write_bytes(tflite_bytes)
+    int8_pred = evaluate_int8(model_path, x_test)
+    return write_outputs(
+        opts=opts,
+        data=data,
+        split=split,
+        model_labels=labels,
+        float_pred=float_pred,
+        int8_pred=int8_pred,
+        y_test=y_test,
+        params=int(model.count_params()),
+        macs=count_macs(model),
+        best_val=float(best_acc),
+    )
+
+
+def _with_none(
+    images: np.ndarray, labels: np.ndarray, none_label: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validation images plus a share of synthetic ``none`` images (unaugmented signs)."""
+    from edge_arasl.training.augment import synth_none
+
+    rng = np.random.default_rng(seed)
+    n_none = max(8, len(images) // len(SIGN_CLASSES))
+    none = np.stack([synth_none(images, rng) for _ in range(n_none)])
+    return np.concatenate([images, none]), np.concatenate([labels, np.full(n_none, none_label)])
+
+
+def split_to_json(split: Split, data: Dataset) -> dict[str, Any]:
+    """The held-out blocks as rows of the data file, so the figures can be reproduced."""
+    return {
+        "data": Path(data.source).name,
+        "rows": len(data),
+        "method": "contiguous blocks of 80 rows per class, 4 guard rows dropped each side",
+        "test_blocks": [list(b) for b in split.test_blocks],
+        "val_blocks": [list(b) for b in split.val_blocks],
+        "test_rows": len(split.test),
+        "val_rows": len(split.val),
+        "train_rows": len(split.train),
+    }
+
+
+def dump_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,43 @@
+"""Augmentation: shapes, determinism, and that it really changes images."""
+
+import numpy as np
+
+from edge_arasl.training.augment import augment, augmented_epoch, hand_mask, synth_none
+
+
+def _hand() -> np.ndarray:
+    image = np.full((64, 64), 220, np.uint8)
+    image[20:60, 25:40] = 90  # a dark "finger" on a bright wall
+    return image
+
+
+def test_augment_is_seeded_and_changes_the_image():
+    a = augment(_hand(), np.random.default_rng(1))
+    b = augment(_hand(), np.random.default_rng(1))
+    c = augment(_hand(), np.random.default_rng(2))
+    assert a.dtype == np.uint8 and a.shape == (64, 64)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert not np.array_equal(a, _hand())
+
+
+def test_hand_mask_finds_the_hand_not_the_wall():
+    mask = hand_mask(_hand())
+    assert mask[40, 32] > 0.9
+    assert mask[5, 5] < 0.1
+
+
+def test_epoch_adds_none_images_with_their_label():
+    images = np.stack([_hand()] * 10)
+    labels = np.zeros(10, np.int64)
+    x, y = augmented_epoch(images, labels, none_label=32, n_none=5, seed=0)
+    assert x.shape == (15, 64, 64)
+    assert (y == 32).sum() == 5 and (y == 0).sum() == 10
+
+
+def test_none_images_are_not_copies_of_hands():
+    rng = np.random.default_rng(0)
+    images = np.stack([_hand()] * 4)
+    nones = [synth_none(images, rng) for _ in range(20)]
+    assert all(n.shape == (64, 64) and n.dtype == np.uint8 for n in nones)
+    assert all(np.abs(n.astype(int) - _hand()).mean() > 3 for n in nones)
