@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("tensorflow", reason="needs the train extra (make test installs it)")
-from ai_edge_litert.interpreter import Interpreter  # noqa: E402
+from ai_edge_litert.interpreter import Interpreter
 
-from edge_arasl.labels import MODEL_CLASSES  # noqa: E402
+from edge_arasl.labels import MODEL_CLASSES
 
 
 def _tiny_npz(path):
@@ -61,7 +61,7 @@ def test_train_smoke_run_writes_a_working_int8_model(tmp_path):
 
 def test_train_without_data_is_a_one_line_error(tmp_path):
     cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "nope.npz")]
-    result = subprocess.run(cmd + ["--out", str(tmp_path)], capture_output=True, text=True)
+    result = subprocess.run([*cmd, "--out", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 2
     assert "nope.npz: no such file" in result.stderr
     assert "Traceback" not in result.stderr
