@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 #: should not take a write every second for months.
 STATUS_FILE_INTERVAL = 5.0
 
-RunPipeline = Callable[[Config, Sequence[Observer]], Any]
+#: Runs one pipeline on a config with the given observers; returns True if a stop signal
+#: (SIGINT/SIGTERM) ended it, so a reload pending at that moment is not carried out.
+RunPipeline = Callable[[Config, Sequence[Observer]], bool]
 
 
 class Service(Observer):
@@ -80,14 +82,14 @@ class Service(Observer):
             while True:
                 self.config = config
                 try:
-                    run_pipeline(config, [self])
+                    stopped_by_signal = run_pipeline(config, [self])
                 except UserError as exc:
                     if self._fallback is None:
                         raise
                     log.error("reload failed: %s; going back to the previous config", exc)
                     config, self._fallback = self._fallback, None
                     continue
-                if self._next_config is None:
+                if stopped_by_signal or self._next_config is None:
                     break
                 self._fallback, config, self._next_config = config, self._next_config, None
             final_state = "stopped"

@@ -75,6 +75,7 @@ def test_watchdog_is_fed_by_the_loop_only(notify, tmp_path, monkeypatch):
         pipeline = build_pipeline(config, camera, mode="run", observers=observers, record=False)
         pipelines.append(pipeline)
         pipeline.run()
+        return False
 
     def watch() -> None:
         try:

@@ -1,17 +1,20 @@
 """``edge-arasl run``: the daemon. Live frames in, letters and words out to the plugins.
 
 Runs until SIGINT or SIGTERM, then flushes and stops every plugin and exits 0. Live sources
-deliver the newest frame only, so the output never lags behind the signer.
+deliver the newest frame only, so the output never lags behind the signer. Under systemd it
+notifies readiness and feeds the watchdog; SIGHUP reloads the config (:mod:`edge_arasl.service`).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
-from edge_arasl.config import load_config
-from edge_arasl.pipeline import build_pipeline, stop_on_signals
+from edge_arasl.config import Config
+from edge_arasl.pipeline import Observer, build_pipeline, stop_on_signals
+from edge_arasl.service import Service
 from edge_arasl.sources import open_source
 
 log = logging.getLogger("edge_arasl.run")
@@ -34,10 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    # sd_notify, the status file and SIGHUP reload (which runs the pipeline again)
+    Service(args.config).run(run_pipeline)
+    return 0
+
+
+def run_pipeline(config: Config, observers: Sequence[Observer]) -> bool:
+    """One pipeline run on ``config``; True if SIGINT/SIGTERM stopped it."""
     source = open_source(config.source, realtime=True)
     try:
-        pipeline = build_pipeline(config, source, mode="run", record=False)
+        pipeline = build_pipeline(config, source, mode="run", record=False, observers=observers)
     except BaseException:
         source.close()
         raise
@@ -48,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         config.service.resolved_device_id,
         ", ".join(config.enabled_plugins()) or "none",
     )
-    with stop_on_signals(pipeline):
+    with stop_on_signals(pipeline) as caught:
         summary = pipeline.run()
     log.info(
         "stopped after %d frames (%d dropped), %d letters, %d words",
@@ -57,4 +66,4 @@ def run(args: argparse.Namespace) -> int:
         pipeline.stats.letters,
         pipeline.stats.words,
     )
-    return 0
+    return bool(caught)
