@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from edge_arasl.classifier import BACKENDS, Classifier
+from edge_arasl.classifier import BACKENDS, Classifier, Prediction
 from edge_arasl.errors import UserError
 
 
@@ -63,26 +64,33 @@ def utf8_stdout() -> None:
         sys.stdout.reconfigure(encoding="utf-8")
 
 
+def format_result(path: Path, prediction: Prediction, as_json: bool) -> str:
+    confidence = round(prediction.confidence, 4)
+    if as_json:
+        record = {
+            "file": str(path),
+            "class": prediction.class_id,
+            "text": prediction.text,
+            "confidence": confidence,
+        }
+        return json.dumps(record, ensure_ascii=False)
+    return f"{path}\t{prediction.class_id}\t{prediction.text}\t{confidence:.4f}"
+
+
 def run(args: argparse.Namespace) -> int:
     classifier = Classifier(args.model, num_threads=args.threads, backend=args.backend)
     utf8_stdout()
     failed = 0
-    for path in args.images:
-        try:
-            prediction = classifier.classify(read_image(path))
-        except UserError as exc:
-            print(f"edge-arasl: error: {exc}", file=sys.stderr, flush=True)
-            failed += 1
-            continue
-        confidence = round(prediction.confidence, 4)
-        if args.json:
-            record = {
-                "file": str(path),
-                "class": prediction.class_id,
-                "text": prediction.text,
-                "confidence": confidence,
-            }
-            print(json.dumps(record, ensure_ascii=False), flush=True)
-        else:
-            print(f"{path}\t{prediction.class_id}\t{prediction.text}\t{confidence:.4f}", flush=True)
+    try:
+        for path in args.images:
+            try:
+                prediction = classifier.classify(read_image(path))
+            except UserError as exc:
+                print(f"edge-arasl: error: {exc}", file=sys.stderr, flush=True)
+                failed += 1
+                continue
+            print(format_result(path, prediction, args.json), flush=True)
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 1 if failed else 0
