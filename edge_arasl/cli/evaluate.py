@@ -1,7 +1,91 @@
-"""Placeholder for the `evaluate` sub-command (replaced by its implementation)."""
+"""``edge-arasl evaluate --data PATH``: accuracy and per-class figures of a model on a data set.
+
+The data is an ``.npz`` in the shared format or a folder of class sub-folders. Its classes are
+matched to the model's by name, so a data set with only some of the classes works; a class the
+model does not know is an error.
+"""
+
+from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from edge_arasl.classifier import Classifier
+from edge_arasl.cli.classify import add_model_arguments, utf8_stdout
+from edge_arasl.dataset import Dataset, load_dataset
+from edge_arasl.errors import UserError
+from edge_arasl.evaluation import evaluate_predictions, format_report
+from edge_arasl.labels import ARABIC
+
+#: Images classified between progress updates.
+CHUNK = 500
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="measure a model's accuracy on a labelled data set",
+        description="Accuracy, per-class precision/recall/F1 of the model on labelled images.",
+    )
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help=".npz (images, labels, classes) or a folder of <class>/<image> sub-folders",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_model_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def model_labels(data: Dataset, model_classes: tuple[str, ...]) -> np.ndarray:
+    """The data's labels as indices into the model's classes, matched by class name."""
+    unknown = [c for c in data.classes if c not in model_classes]
+    if unknown:
+        raise UserError(
+            f"{data.source}: class(es) {', '.join(map(repr, unknown))} not among the "
+            f"model's {len(model_classes)} classes"
+        )
+    index = np.array([model_classes.index(c) for c in data.classes], dtype=np.int64)
+    return index[data.labels]
+
+
+def predict(classifier: Classifier, images: np.ndarray, show_progress: bool) -> np.ndarray:
+    """Top class index of each prepared image, in chunks, with a progress line on a TTY."""
+    predictions = np.empty(len(images), dtype=np.int64)
+    for start in range(0, len(images), CHUNK):
+        chunk = images[start : start + CHUNK]
+        predictions[start : start + len(chunk)] = classifier.probabilities_batch(chunk).argmax(1)
+        if show_progress:
+            done = start + len(chunk)
+            print(f"\revaluating {done}/{len(images)}", end="", file=sys.stderr, flush=True)
+    if show_progress:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    return predictions
+
+
+def run(args: argparse.Namespace) -> int:
+    classifier = Classifier(args.model, num_threads=args.threads, backend=args.backend)
+    data = load_dataset(args.data)
+    true = model_labels(data, classifier.classes)
+    images = data.images
+    if images.shape[1:] != (classifier.input_size, classifier.input_size):
+        raise UserError(
+            f"{data.source}: images are {images.shape[1]}x{images.shape[2]}, the model takes "
+            f"{classifier.input_size}x{classifier.input_size}"
+        )
+    pred = predict(classifier, images, show_progress=sys.stderr.isatty())
+    report = evaluate_predictions(true, pred, classifier.classes)
+    utf8_stdout()
+    if args.json:
+        result = {"model": str(classifier.model_path), "data": data.source, **report.to_dict()}
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"model {classifier.model_path}\ndata  {data.source}: {report.n} images")
+        print(format_report(report, ARABIC))
+    return 0

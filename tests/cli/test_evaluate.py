@@ -1,0 +1,161 @@
+"""``edge-arasl evaluate`` on data sets made in the test from the committed samples."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_arasl.classifier import Classifier
+from edge_arasl.cli import main
+from edge_arasl.cli.evaluate import predict
+
+#: A subset of the classes, deliberately not in the model's order.
+SUBSET = ("toot", "al", "ain", "la")
+
+WITHOUT_TENSORFLOW = (
+    "import sys; sys.modules['tensorflow'] = sys.modules['keras'] = None; "
+    "from edge_arasl.cli import main; code = main(sys.argv[1:]); "
+    "assert sys.modules['tensorflow'] is None; sys.exit(code)"
+)
+
+
+@pytest.fixture
+def subset(sample_files: list[tuple[str, Path]]) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels (indices into SUBSET) of the samples of the SUBSET classes."""
+    rows = [(SUBSET.index(c), p) for c, p in sample_files if c in SUBSET]
+    images = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for _, p in rows])
+    return images, np.array([label for label, _ in rows])
+
+
+@pytest.fixture
+def subset_npz(tmp_path: Path, subset: tuple[np.ndarray, np.ndarray]) -> Path:
+    images, labels = subset
+    path = tmp_path / "subset.npz"
+    np.savez(path, images=images, labels=labels, classes=np.array(SUBSET))
+    return path
+
+
+def expected_recall(classifier: Classifier, subset: tuple[np.ndarray, np.ndarray]) -> dict:
+    """Per class, the fraction of its images the classifier itself calls right."""
+    images, labels = subset
+    predicted = [classifier.classify(image).class_id for image in images]
+    return {
+        name: float(
+            np.mean([p == name for p, lab in zip(predicted, labels, strict=True) if lab == i])
+        )
+        for i, name in enumerate(SUBSET)
+    }
+
+
+def test_json_report_on_a_subset_of_classes(
+    capfd: pytest.CaptureFixture[str],
+    classifier: Classifier,
+    subset: tuple[np.ndarray, np.ndarray],
+    subset_npz: Path,
+) -> None:
+    assert main(["evaluate", "--data", str(subset_npz), "--json"]) == 0
+    out, err = capfd.readouterr()
+    assert err == ""  # not a TTY: no progress line
+    report = json.loads(out)
+    images, labels = subset
+    assert report["n"] == len(images)
+    # Matched by name: a label-index mix-up would score each class against the wrong one.
+    recall = expected_recall(classifier, subset)
+    for name in SUBSET:
+        metrics = report["per_class"][name]
+        assert set(metrics) >= {"precision", "recall", "f1", "n"}
+        assert metrics["n"] == int((labels == SUBSET.index(name)).sum())
+        assert metrics["recall"] == pytest.approx(recall[name], abs=1e-4)
+    hits = sum(recall[name] * report["per_class"][name]["n"] for name in SUBSET)
+    assert report["accuracy"] == pytest.approx(hits / len(images), abs=1e-4)
+    assert 0 <= report["accuracy"] <= 1
+    # Classes outside the subset appear only when something was wrongly predicted as them.
+    for name, metrics in report["per_class"].items():
+        if name not in SUBSET:
+            assert metrics["n"] == 0 and metrics["precision"] == 0
+
+
+def test_class_folder_tree_of_big_colour_images(
+    capfd: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    subset: tuple[np.ndarray, np.ndarray],
+    subset_npz: Path,
+) -> None:
+    images, labels = subset
+    for i, (image, label) in enumerate(zip(images, labels, strict=True)):
+        folder = tmp_path / "tree" / SUBSET[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        big = cv2.resize(image, (192, 192), interpolation=cv2.INTER_NEAREST)
+        cv2.imwrite(str(folder / f"{i}.png"), cv2.cvtColor(big, cv2.COLOR_GRAY2BGR))
+    assert main(["evaluate", "--data", str(tmp_path / "tree"), "--json"]) == 0
+    from_tree = json.loads(capfd.readouterr().out)
+    assert main(["evaluate", "--data", str(subset_npz), "--json"]) == 0
+    from_npz = json.loads(capfd.readouterr().out)
+    assert from_tree["n"] == len(images)
+    assert from_tree["per_class"] == from_npz["per_class"]  # same pixels after area resizing
+
+
+def test_readable_table(capfd: pytest.CaptureFixture[str], subset_npz: Path) -> None:
+    assert main(["evaluate", "--data", str(subset_npz)]) == 0
+    lines = capfd.readouterr().out.splitlines()
+    rows = {line.split()[0]: line.split() for line in lines}
+    assert rows["toot"][1] == "\u0629"  # class, Arabic text, n, precision, recall, f1
+    assert rows["la"][1] == "\u0644\u0627"
+    assert int(rows["la"][2]) > 0
+    assert lines[-1].startswith("accuracy ")
+
+
+def test_progress_is_shown_when_asked(
+    capsys: pytest.CaptureFixture[str],
+    classifier: Classifier,
+    subset: tuple[np.ndarray, np.ndarray],
+) -> None:
+    predictions = predict(classifier, subset[0], show_progress=True)
+    assert len(predictions) == len(subset[0])
+    assert f"evaluating {len(subset[0])}/{len(subset[0])}" in capsys.readouterr().err
+
+
+def test_class_unknown_to_the_model_is_one_line_error(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, subset: tuple[np.ndarray, np.ndarray]
+) -> None:
+    images, labels = subset
+    path = tmp_path / "odd.npz"
+    np.savez(path, images=images, labels=labels, classes=np.array(["toot", "al", "ain", "blank"]))
+    assert main(["evaluate", "--data", str(path)]) == 2
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 1 and "'blank'" in err and "odd.npz" in err
+
+
+@pytest.mark.parametrize("case", ["missing", "not-npz", "empty-folder"])
+def test_unusable_data_is_one_line_error(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, case: str
+) -> None:
+    path = tmp_path / "data.npz"
+    if case == "not-npz":
+        path.write_bytes(b"not a zip file")
+    elif case == "empty-folder":
+        path = tmp_path / "folder"
+        path.mkdir()
+    assert main(["evaluate", "--data", str(path)]) == 2
+    err = capfd.readouterr().err
+    assert len(err.splitlines()) == 1 and str(path) in err and "Traceback" not in err
+
+
+def test_works_without_tensorflow(subset_npz: Path, subset: tuple[np.ndarray, np.ndarray]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TENSORFLOW, "evaluate", "--data", str(subset_npz), "--json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["n"] == len(subset[0])
