@@ -110,9 +110,10 @@ def keras_model(args: argparse.Namespace, n_classes: int) -> tuple[Any, str]:
     return build_model(n_classes), "training.architecture.build_model (untrained)"
 
 
-def bench_keras(args: argparse.Namespace, frames: np.ndarray, n_classes: int) -> list[dict]:
+def bench_keras(
+    args: argparse.Namespace, frames: np.ndarray, n_classes: int
+) -> tuple[list[dict[str, Any]], str]:
     model, source = keras_model(args, n_classes)
-    print(f"keras model: {source}", file=sys.stderr)
     x = frames[..., None].astype(np.float32) / 255.0
     n = len(x)
     count, warmup = args.keras_frames, max(5, args.warmup // 10)
@@ -123,10 +124,11 @@ def bench_keras(args: argparse.Namespace, frames: np.ndarray, n_classes: int) ->
     def call(i: int) -> None:
         np.asarray(model(x[i % n : i % n + 1], training=False))
 
-    return [
+    rows = [
         row("keras model.predict float32", "tf", time_calls(predict, count, warmup)),
         row("keras model(x) float32", "tf", time_calls(call, count, warmup)),
     ]
+    return rows, source
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -135,6 +137,8 @@ def print_table(result: dict[str, Any]) -> None:
         f"model {result['model']}  |  {result['cpu']} ({result['cores']} cores), "
         f"Python {result['python']}"
     )
+    if result["keras_model"]:
+        print(f"keras {result['keras_model']}")
     print(f"{'runtime':<30} {'threads':>7} {'frames':>6} {'median ms':>10} {'p90 ms':>8} "
           f"{'frames/s':>9} {'x first row':>11}")  # fmt: skip
     for r in result["rows"]:
@@ -160,13 +164,16 @@ def main(argv: list[str] | None = None) -> int:
     probe = Classifier(args.model, backend=args.backend)
     frames = sample_frames(args.model, probe.input_size)
     rows = bench_tflite(args, frames)
+    keras_source = None
     has_tf = importlib.util.find_spec("tensorflow") is not None
     if not args.no_keras and has_tf:
-        rows += bench_keras(args, frames, len(probe.classes))
+        keras_rows, keras_source = bench_keras(args, frames, len(probe.classes))
+        rows += keras_rows
     elif not args.no_keras:
         print("TensorFlow not installed: Keras rows skipped", file=sys.stderr)
     result = {
         "model": str(args.model),
+        "keras_model": keras_source,
         "model_bytes": args.model.stat().st_size,
         "cpu": cpu_name(),
         "cores": os.cpu_count(),
