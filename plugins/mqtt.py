@@ -163,7 +163,9 @@ class MqttPlugin(OutputPlugin):
         with self._cond:
             left = len(self._queue)
         if left:
-            log.warning("mqtt: %d letters/words not delivered to %s before stop", left, s.host)
+            log.warning(
+                "%d letters/words not delivered to MQTT broker %s before stop", left, s.host
+            )
         if self._connected:
             info = self.client.publish(self.topics["status"], "offline", qos=1, retain=True)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
@@ -184,7 +186,7 @@ class MqttPlugin(OutputPlugin):
                 del self._queue[1 if self._inflight_mid is not None else 0]
                 self.dropped += 1
                 if self.dropped == 1 or self.dropped % 100 == 0:
-                    log.warning("mqtt: queue full: %d oldest events dropped so far", self.dropped)
+                    log.warning("MQTT queue full: %d oldest events dropped so far", self.dropped)
             self._cond.notify_all()
         self._report()
 
@@ -216,9 +218,11 @@ class MqttPlugin(OutputPlugin):
 
     def _on_connect(self, client: mqtt.Client, _userdata, _flags, reason, _props) -> None:
         if reason.is_failure:
-            self._log_error(f"connection to {self.settings.host} refused: {reason}")
+            self._log_error(f"MQTT broker {self.settings.host} refused the connection: {reason}")
             return
-        log.info("mqtt: connected to %s:%d as %s", self.settings.host, self.port, self.device_id)
+        log.info(
+            "connected to MQTT broker %s:%d as %s", self.settings.host, self.port, self.device_id
+        )
         self._last_error = ""
         client.publish(self.topics["status"], "online", qos=1, retain=True)
         if self.settings.ha_discovery:
@@ -233,13 +237,15 @@ class MqttPlugin(OutputPlugin):
         with self._cond:
             was_connected, self._connected = self._connected, False
         if was_connected and not self._stopping:
-            log.warning("mqtt: disconnected from %s (%s); reconnecting", self.settings.host, reason)
+            log.warning(
+                "disconnected from MQTT broker %s (%s); reconnecting", self.settings.host, reason
+            )
         elif not was_connected and reason.is_failure:
-            self._log_error(f"cannot connect to {self.settings.host}: {reason}")
+            self._log_error(f"cannot connect to MQTT broker {self.settings.host}: {reason}")
         self._report()
 
     def _on_connect_fail(self, _client, _userdata) -> None:
-        self._log_error(f"cannot reach {self.settings.host}:{self.port}; retrying")
+        self._log_error(f"cannot reach MQTT broker {self.settings.host}:{self.port}; retrying")
 
     def _on_publish(self, _client, _userdata, mid: int, _reason, _props) -> None:
         with self._cond:
@@ -250,7 +256,7 @@ class MqttPlugin(OutputPlugin):
 
     def _log_error(self, message: str) -> None:
         if message != self._last_error:  # once per distinct problem, not per retry
-            log.error("mqtt: %s", message)
+            log.error("%s", message)
             self._last_error = message
 
     def _report(self) -> None:

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FPS = 25.0
 #: In the daemon, a gap longer than this is not filled with repeated frames.
 MAX_GAP_SECONDS = 2.0
+FOURCC = {"mp4v": "mp4v", "mjpg": "MJPG"}
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ class VideoPlugin(OutputPlugin):
         """How many times to write this frame: once, or by timestamp in the daemon."""
         if not self.paced:
             return 1
-        due = int((timestamp - self._file_start) * self.fps) + 1 - self._written
+        due = int((timestamp - self._file_start) * self.fps + 1e-6) + 1 - self._written
         if due > MAX_GAP_SECONDS * self.fps:  # a stall: do not fill seconds of frozen video
             return 1
         return max(0, due)
@@ -192,16 +193,16 @@ class VideoPlugin(OutputPlugin):
         if self.settings.codec == "h264":
             self._writer = PyAVWriter(path, self.fps, self._size, self.settings.crf)
         else:
-            self._writer = OpenCVWriter(path, self.settings.codec.upper(), self.fps, self._size)
+            self._writer = OpenCVWriter(path, FOURCC[self.settings.codec], self.fps, self._size)
         self._file_start, self._written, self._last_path = timestamp, 0, path
         self.files.append(path)
-        log.info("video: writing %s (%dx%d at %.3g fps)", path, *self._size, self.fps)
+        log.info("writing %s (%dx%d at %.3g fps)", path, *self._size, self.fps)
 
     def _close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-            log.info("video: finished %s (%d frames)", self._last_path, self._written)
+            log.info("finished %s (%d frames)", self._last_path, self._written)
 
 
 def _import_av():  # -> the av module
