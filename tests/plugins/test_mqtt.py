@@ -51,9 +51,9 @@ def wait_until(predicate, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def retained_status(broker: Broker, **kwargs) -> str:
+def retained_status(broker: Broker, device: str = DEVICE) -> str:
     """What a client connecting now is told about the device's availability."""
-    sub = Subscriber(broker, f"{PREFIX}/status", **kwargs)
+    sub = Subscriber(broker, f"edge-arasl/{device}/status")
     try:
         (message,) = sub.wait_for(lambda ms: len(ms) >= 1, timeout=5)
         assert message.retain
@@ -228,7 +228,8 @@ def test_stats_are_published_from_status_events(mosquitto, tmp_path):
 def test_home_assistant_discovery_is_republished_after_a_broker_restart(mosquitto, tmp_path):
     plugin, gauges = make_plugin(mosquitto, tmp_path, ha_discovery=True)
     plugin.start()
-    sub = Subscriber(mosquitto, "homeassistant/#")
+    wait_until(lambda: gauges["mqtt"]["connected"] == 1)
+    sub = Subscriber(mosquitto, "homeassistant/#")  # connects after them: gets retained copies
     configs = sub.wait_for(lambda ms: len(ms) == 2)
     sub.close()
     by_topic = {m.topic: json.loads(m.payload) for m in configs}
@@ -316,3 +317,36 @@ def test_settings_are_validated():
         from_table(MqttSettings, {"qos": 3}, "c.toml: [mqtt]")
     with pytest.raises(UserError, match="topic_prefix"):
         from_table(MqttSettings, {"topic_prefix": "a/#"}, "c.toml: [mqtt]")
+
+
+def test_process_publishes_exactly_the_events_it_prints(mosquitto, demo_video, tmp_path):
+    config = tmp_path / "edge-arasl.toml"
+    config.write_text(
+        f'[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n'
+        'device_id = "e2e-cam"\n',
+        encoding="utf-8",
+    )
+    sub = Subscriber(mosquitto, "edge-arasl/e2e-cam/#")
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_arasl", "process", str(demo_video), "--json",
+         "--config", str(config)],
+        check=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    printed = [json.loads(line) for line in result.stdout.splitlines()]
+    events = [p for p in printed if p["type"] in ("letter", "word")]
+    assert len(events) >= 4 and printed[-1]["type"] == "summary"
+
+    def published(messages):
+        return [m for m in messages if m.topic.endswith(("/letter", "/word"))]
+
+    messages = published(sub.wait_for(lambda ms: len(published(ms)) >= len(events)))
+    sub.close()
+    received = sorted(payloads(messages), key=lambda p: p["seq"])
+    assert [p["seq"] for p in received] == list(range(1, len(events) + 1))
+    assert all(p.pop("device_id") == "e2e-cam" for p in received)
+    for p in received:
+        del p["seq"], p["wall_time"]
+    assert received == events  # one for one, same fields, same values
+    kinds = sorted(messages, key=lambda m: json.loads(m.payload)["seq"])
+    assert [m.topic.rsplit("/", 1)[1] for m in kinds] == [e["type"] for e in events]
+    assert retained_status(mosquitto, "e2e-cam") == "offline"
