@@ -134,10 +134,12 @@ class ProgressBar(Observer):
         self.started = time.monotonic()
         self._next_draw = 0.0
         self._frames = 0
+        self._position = 0
         self._text = ""
 
     def on_frame(self, event: FrameEvent) -> None:
         self._frames += 1
+        self._position = event.index + 1  # ahead of _frames when --realtime drops frames
         now = time.monotonic()
         if now >= self._next_draw:
             self._next_draw = now + 0.2
@@ -149,10 +151,10 @@ class ProgressBar(Observer):
     def _draw(self, now: float) -> None:
         rate = self._frames / max(now - self.started, 1e-6)
         if self.total:
-            done = min(self._frames / self.total, 1.0)
+            done = min(self._position / self.total, 1.0)
             filled = round(done * self.WIDTH)
             bar = "#" * filled + "." * (self.WIDTH - filled)
-            line = f"[{bar}] {done:4.0%} {self._frames}/{self.total} frames, {rate:.0f} fps"
+            line = f"[{bar}] {done:4.0%} {self._position}/{self.total} frames, {rate:.0f} fps"
         else:
             line = f"{self._frames} frames, {rate:.0f} fps"
         self.out.write(f"\r{line}  {self._text}\x1b[K")

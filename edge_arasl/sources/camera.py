@@ -29,7 +29,8 @@ class Camera(Source):
         self, device: int | str, width: int = 640, height: int = 480, fps: float = 30.0
     ) -> None:
         super().__init__(str(device))
-        self.device = device
+        # "0" from a config file or command line means /dev/video0, not a file named 0.
+        self.device = int(device) if isinstance(device, str) and device.isdigit() else device
         self.size = (width, height)
         self.requested_fps = fps
         self._capture: cv2.VideoCapture | None = None

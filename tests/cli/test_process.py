@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,30 @@ def test_output_flags_enable_their_plugins(json_run, tmp_path, capsys):
     srt = subtitles.read_text(encoding="utf-8")
     for word in (r for r in records if r["type"] == "word"):
         assert word["text"] in srt
+
+
+def test_a_progress_bar_is_drawn_when_stderr_is_a_terminal():
+    master, slave = os.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "edge_arasl", "process", str(DEMO)],
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=120,
+        )
+        os.close(slave)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(master)
+    assert result.returncode == 0
+    text = drawn.decode("utf-8", "replace")
+    assert "\r[" in text and "frames" in text and "%" in text
+    assert text.endswith("\r\x1b[K")  # the bar is cleared at the end

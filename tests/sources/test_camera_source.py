@@ -56,3 +56,8 @@ def test_open_source_makes_a_camera_live(make_video):
         assert source.read() is not None
     finally:
         source.close()
+
+
+def test_a_digit_string_from_a_config_file_means_a_device_index():
+    assert Camera("0").device == 0
+    assert Camera("rtsp://cam/1").device == "rtsp://cam/1"
