@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,12 @@ from edge_arasl.plugin import FrameEvent, LetterEvent, PluginContext, StatusEven
 from edge_arasl.region import FixedRegion, RegionProvider, crop
 from edge_arasl.sources.base import Frame, Source
 from edge_arasl.stats import RunStats
+
+if TYPE_CHECKING:
+    from edge_arasl.classifier import Classifier
+    from edge_arasl.config import Config
+    from edge_arasl.decoder import LetterDecoder
+    from edge_arasl.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +99,9 @@ class Pipeline:
         self,
         source: Source,
         region: RegionProvider,
-        classifier,
-        decoder,
-        dispatcher,
+        classifier: Classifier,
+        decoder: LetterDecoder,
+        dispatcher: Dispatcher,
         *,
         observers: Iterable[Observer] = (),
         status_interval: float = 1.0,
@@ -216,7 +223,7 @@ class Pipeline:
 
 
 def build_pipeline(
-    config,
+    config: Config,
     source: Source,
     *,
     mode: str,
