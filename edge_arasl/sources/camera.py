@@ -37,7 +37,13 @@ class Camera(Source):
         self._index = 0
 
     def _open_capture(self) -> cv2.VideoCapture | None:
-        capture = cv2.VideoCapture(self.device)
+        # OpenCV warns on stderr for every backend that cannot open the device; we say it once.
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        try:
+            capture = cv2.VideoCapture(self.device)
+        finally:
+            cv2.utils.logging.setLogLevel(level)
         if not capture.isOpened():
             capture.release()
             return None
