@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -123,14 +124,7 @@ class MqttPlugin(OutputPlugin):
         if s.username:
             client.username_pw_set(s.username, s.password or None)
         if s.tls.enabled:
-            try:
-                client.tls_set(
-                    ca_certs=s.tls.ca_file or None,
-                    certfile=s.tls.cert_file or None,
-                    keyfile=s.tls.key_file or None,
-                )
-            except (OSError, ValueError) as exc:  # ssl errors are OSErrors
-                raise PluginError(f"[mqtt] tls: {exc}") from None
+            _configure_tls(client, s.tls)
         client.will_set(self.topics["status"], "offline", qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
@@ -305,6 +299,23 @@ class MqttPlugin(OutputPlugin):
             )
             for key, sensor in sensors.items()
         ]
+
+
+def _configure_tls(client: mqtt.Client, tls: TlsSettings) -> None:
+    """TLS with the configured CA and client certificate; unusable files are PluginErrors."""
+    files = {"ca_file": tls.ca_file, "cert_file": tls.cert_file, "key_file": tls.key_file}
+    for key, path in files.items():
+        if path and not os.access(path, os.R_OK):
+            raise PluginError(f"[mqtt] tls.{key}: cannot read {path}")
+    try:
+        client.tls_set(
+            ca_certs=tls.ca_file or None,
+            certfile=tls.cert_file or None,
+            keyfile=tls.key_file or None,
+        )
+    except (OSError, ValueError) as exc:  # ssl errors are OSErrors
+        named = ", ".join(path for path in files.values() if path) or "the system CAs"
+        raise PluginError(f"[mqtt] tls: cannot use {named}: {exc}") from None
 
 
 def _json(payload: dict[str, Any]) -> str:

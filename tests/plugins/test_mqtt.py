@@ -17,7 +17,7 @@ from edge_arasl_plugins.mqtt import MqttPlugin, MqttSettings
 from mqtt_broker import MQTT_USERS, Broker, Certs, Subscriber, make_certs
 
 from edge_arasl.errors import UserError
-from edge_arasl.plugin import LetterEvent, PluginContext, StatusEvent, WordEvent
+from edge_arasl.plugin import LetterEvent, PluginContext, PluginError, StatusEvent, WordEvent
 from edge_arasl.settings import from_table
 
 DEVICE = "pi-kitchen"
@@ -308,6 +308,18 @@ def test_tls_rejects_a_broker_signed_by_another_ca(mosquitto_tls, tmp_path, capl
         wait_until(lambda: "cannot reach" in caplog.text)
         plugin.stop()
     assert gauges["mqtt"]["connected"] == 0
+
+
+def test_unusable_tls_files_fail_at_start_naming_the_file(tmp_path):
+    broker = Broker(tmp_path)
+    missing, _ = make_plugin(broker, tmp_path, tls={"enabled": True, "ca_file": "/nope/ca.crt"})
+    with pytest.raises(PluginError, match=r"tls.ca_file: cannot read /nope/ca.crt"):
+        missing.start()
+    not_a_cert = tmp_path / "cert.pem"
+    not_a_cert.write_text("hello")
+    bad, _ = make_plugin(broker, tmp_path, tls={"enabled": True, "cert_file": str(not_a_cert)})
+    with pytest.raises(PluginError, match=f"tls: cannot use {not_a_cert}"):
+        bad.start()
 
 
 def test_settings_are_validated():
