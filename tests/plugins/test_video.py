@@ -163,3 +163,36 @@ def test_process_killed_with_sigterm_leaves_a_readable_file(demo_video, tmp_path
     count, size, _ = probe(out)
     total, input_size, _ = probe(demo_video)
     assert 0 < count < total and size == input_size
+
+
+def test_an_error_elsewhere_still_finalises_the_file(demo_video, tmp_path):
+    from edge_arasl.config import SourceSettings, load_config
+    from edge_arasl.pipeline import build_pipeline
+    from edge_arasl.sources import Source, open_source
+
+    class Unplugged(Source):
+        """The demo video, until the 'camera' fails after 40 frames."""
+
+        def __init__(self) -> None:
+            super().__init__("unplugged")
+            self.inner = open_source(
+                SourceSettings(kind="video", path=str(demo_video)), realtime=False
+            )
+            self.fps, self.frame_size = self.inner.fps, self.inner.frame_size
+            self.frames = 0
+
+        def read(self):
+            if self.frames == 40:
+                raise RuntimeError("camera unplugged")
+            self.frames += 1
+            return self.inner.read()
+
+        def close(self) -> None:
+            self.inner.close()
+
+    out = tmp_path / "until-error.mp4"
+    config = load_config().with_plugin_option("video", "path", str(out))
+    pipeline = build_pipeline(config, Unplugged(), mode="process")
+    with pytest.raises(RuntimeError, match="camera unplugged"):
+        pipeline.run()
+    assert probe(out)[:2] == (40, (640, 480))
