@@ -116,7 +116,7 @@ class VideoPlugin(OutputPlugin):
 
     name = "video"
     Settings = VideoSettings
-    queue_size = 64  # absorbs encoder hiccups; the daemon fills gaps by timestamp anyway
+    queue_size = 16  # absorbs encoder hiccups (~15 MB at 640x480); the daemon fills gaps
 
     settings: VideoSettings
 
