@@ -261,9 +261,9 @@ class Dispatcher:
 
 
 def _start_error(name: str, exc: Exception) -> PluginError:
-    """One line for the user: the plugin's own message, prefixed with its name."""
+    """One line for the user: the plugin's own message, prefixed with its name if it lacks it."""
     if isinstance(exc, UserError):
         message = str(exc)
-        return PluginError(message if message.startswith(name) else f"{name}: {message}")
+        return PluginError(message if name in message else f"{name}: {message}")
     log.debug("plugin %s failed to start", name, exc_info=exc)
     return PluginError(f"{name}: failed to start: {type(exc).__name__}: {exc}")

@@ -204,6 +204,7 @@ class FailingStart(Recorder):
     [
         (PluginError("cannot open out.srt"), "^broken: cannot open out.srt$"),
         (PluginError("broken: port busy"), "^broken: port busy$"),
+        (PluginError("[broken] url: not http"), r"^\[broken\] url: not http$"),
         (OSError(13, "Permission denied"), "^broken: failed to start: PermissionError: .*denied"),
     ],
 )
