@@ -40,6 +40,7 @@ if [ -z "${MIRROR:-}" ]; then
     MIRROR=${MIRROR:-http://deb.debian.org/debian}
 fi
 
+[ "$ARCH" = "$HOST_ARCH" ] || [ "$ARCH" = arm64 ] || die "ARCH=$ARCH: only $HOST_ARCH or arm64"
 need=(debootstrap)
 [ "$ARCH" = "$HOST_ARCH" ] || need+=(qemu-user-static binfmt-support)
 missing=()
@@ -50,7 +51,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+    # The kernel runs ARM binaries through qemu; the F flag makes that work inside a chroot.
+    [ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    update-binfmts --enable qemu-aarch64 2>/dev/null || true
+    grep -qs '^flags:.*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 ||
+        die "no qemu-aarch64 binfmt handler with the F flag: cannot run $ARCH binaries"
+fi
+
 ROOT=${ROOT:-$(mktemp -d /var/tmp/pi-install-check.XXXXXX)}
+mkdir -p "$ROOT"
 ROOT=$(realpath "$ROOT")
 [ "$ROOT" != / ] || die "ROOT=/ ?"
 chmod 0755 "$ROOT"  # mktemp makes it 0700: the chroot's / must be open to its users
@@ -126,6 +136,27 @@ echo "raise ImportError(\"No module named 'libcamera'\", name='libcamera')" >"$d
 printf 'Metadata-Version: 2.1\nName: picamera2\nVersion: 0.3.27\n' >"$dist/picamera2-0.3.27.dist-info/METADATA"
 echo debian >"$dist/picamera2-0.3.27.dist-info/INSTALLER"
 : >"$dist/picamera2-0.3.27.dist-info/RECORD"
+STEP_USER=pi
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+    # Under qemu-user a setuid program (sudo) cannot gain root. So there the steps run as root,
+    # as if pi had run them through sudo, and `sudo [-u USER] CMD` just runs CMD (as USER).
+    echo "- emulation: steps run as root, with a pass-through sudo (setuid needs real hardware)"
+    STEP_USER=root
+    cat >"$ROOT/usr/local/bin/sudo" <<'EOF2'
+#!/bin/bash
+user=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    -u) user=$2; shift 2 ;;
+    --) shift; break ;;
+    -*) shift ;;
+    *) break ;;
+    esac
+done
+if [ -n "$user" ]; then exec runuser -u "$user" -- "$@"; else exec "$@"; fi
+EOF2
+    chmod 0755 "$ROOT/usr/local/bin/sudo"
+fi
 echo "- systemctl: offline (enable/disable), and what needs a running systemd is skipped"
 cat >"$ROOT/usr/local/sbin/systemctl" <<'EOF'
 #!/bin/bash
@@ -151,7 +182,7 @@ chroot "$ROOT" chown -R pi:pi /home/pi/edge-arasl
 
 # as_pi CMD: run a bash command as pi in ~/edge-arasl, with a login-like clean environment.
 as_pi() {
-    chroot "$ROOT" /usr/sbin/runuser -u pi -- /usr/bin/env -i HOME=/home/pi USER=pi LOGNAME=pi \
+    chroot "$ROOT" /usr/sbin/runuser -u "$STEP_USER" -- /usr/bin/env -i HOME=/home/pi USER=pi LOGNAME=pi \
         SHELL=/bin/bash LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin "${QEMU_ENV[@]}" \
         /bin/bash -c "cd ~/edge-arasl && $1"
 }
