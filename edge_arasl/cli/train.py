@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, help="use only the first N training rows (smoke run)")
     p.add_argument("--samples-per-class", type=int, default=5)
+    p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
     p.set_defaults(func=run)
 
 
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             limit=args.limit,
             samples_per_class=args.samples_per_class,
+            init=args.init,
         )
     )
     return 0

@@ -38,6 +38,7 @@ class TrainOptions:
     learning_rate: float = 3e-3
     seed: int = 0
     limit: int | None = None  # train on the first N training rows only (smoke runs)
+    init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch
     samples_per_class: int = 3
 
 
@@ -93,7 +94,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     n_none = max(8, len(train_rows) // len(SIGN_CLASSES))
     x_val, y_val = _with_none(data.images[split.val], labels[split.val], none_label, opts.seed + 1)
 
-    model = build_model(len(MODEL_CLASSES))
+    model = _initial_model(opts, build_model)
     steps = opts.epochs * -(-(len(train_rows) + n_none) // opts.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(
         opts.learning_rate / 10,
@@ -153,6 +154,19 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         macs=count_macs(model),
         best_val=float(best_acc),
     )
+
+
+def _initial_model(opts: TrainOptions, build_model: Any) -> Any:
+    if opts.init is None:
+        return build_model(len(MODEL_CLASSES))
+    import keras
+
+    if not opts.init.is_file():
+        raise UserError(f"{opts.init}: no such model file")
+    model = keras.models.load_model(opts.init, compile=False)
+    if model.output_shape[-1] != len(MODEL_CLASSES):
+        raise UserError(f"{opts.init}: model has {model.output_shape[-1]} outputs, expected 33")
+    return model
 
 
 def _with_none(
