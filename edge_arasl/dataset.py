@@ -10,6 +10,7 @@ row order into blocks and assigns whole blocks, dropping a guard band at every b
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,3 +157,27 @@ def block_split(
 
 def _rows(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, np.int64)
+
+
+def held_out(data: Dataset, split_file: str | Path, part: str = "test") -> Dataset:
+    """Only the rows of the ``part`` blocks listed in a model's ``split.json``.
+
+    This is how the model card's figures are reproduced on the full data file; the row count
+    must match the file the split was made on.
+    """
+    split_file = Path(split_file)
+    try:
+        split = json.loads(split_file.read_text(encoding="utf-8"))
+        blocks = split[f"{part}_blocks"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{split_file}: not a split file with {part} blocks ({exc})") from None
+    if split.get("rows") != len(data):
+        raise UserError(
+            f"{split_file}: made for a data file of {split.get('rows')} rows, "
+            f"{data.source} has {len(data)}"
+        )
+    rows = np.concatenate([np.arange(first, last + 1) for _, first, last in blocks])
+    for name, first, _ in blocks:
+        if data.classes[data.labels[first]] != name:
+            raise UserError(f"{split_file}: row {first} is not of class {name!r} in {data.source}")
+    return Dataset(data.images[rows], data.labels[rows], data.classes, data.source)

@@ -16,7 +16,7 @@ import numpy as np
 
 from edge_arasl.classifier import Classifier
 from edge_arasl.cli.classify import add_model_arguments, utf8_stdout
-from edge_arasl.dataset import Dataset, load_dataset
+from edge_arasl.dataset import Dataset, held_out, load_dataset
 from edge_arasl.errors import UserError
 from edge_arasl.evaluation import evaluate_predictions, format_report
 from edge_arasl.labels import ARABIC
@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="PATH",
         help=".npz (images, labels, classes) or a folder of <class>/<image> sub-folders",
+    )
+    parser.add_argument(
+        "--split",
+        type=Path,
+        metavar="SPLIT_JSON",
+        help="evaluate only the held-out test blocks listed in a model's split.json",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_model_arguments(parser)
@@ -72,6 +78,8 @@ def predict(classifier: Classifier, images: np.ndarray, show_progress: bool) -> 
 def run(args: argparse.Namespace) -> int:
     classifier = Classifier(args.model, num_threads=args.threads, backend=args.backend)
     data = load_dataset(args.data)
+    if args.split is not None:
+        data = held_out(data, args.split)
     true = model_labels(data, classifier.classes)
     images = data.images
     if images.shape[1:] != (classifier.input_size, classifier.input_size):
