@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, help="use only the first N training rows (smoke run)")
     p.add_argument("--samples-per-class", type=int, default=5)
+    p.add_argument(
+        "--light-epochs",
+        type=int,
+        help="train the last N epochs at half augmentation strength (default: a quarter)",
+    )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
     p.set_defaults(func=run)
 
@@ -39,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
             limit=args.limit,
             samples_per_class=args.samples_per_class,
             init=args.init,
+            light_epochs=args.light_epochs,
         )
     )
     return 0

@@ -48,10 +48,10 @@ def hand_mask(image: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mask.astype(np.float32), (5, 5), 1.2)
 
 
-def _affine(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    scale = rng.uniform(0.85, 1.2)
-    angle = rng.uniform(-15, 15)
-    shift = rng.uniform(-0.1, 0.1, 2) * SIZE
+def _affine(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    scale = rng.uniform(1 - 0.15 * strength, 1 + 0.2 * strength)
+    angle = rng.uniform(-15, 15) * strength
+    shift = rng.uniform(-0.1, 0.1, 2) * SIZE * strength
     matrix = cv2.getRotationMatrix2D((SIZE / 2, SIZE / 2), angle, scale)
     matrix[:, 2] += shift
     return cv2.warpAffine(
@@ -59,36 +59,41 @@ def _affine(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     )
 
 
-def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _photometric(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     x = image.astype(np.float32)
     mean = x.mean()
-    x = (x - mean) * rng.uniform(0.6, 1.4) + mean + rng.uniform(-40, 40)
+    contrast = 1 + rng.uniform(-0.4, 0.4) * strength
+    x = (x - mean) * contrast + mean + rng.uniform(-40, 40) * strength
     x = np.clip(x, 0, 255)
-    gamma = np.exp(rng.uniform(-0.4, 0.4))
+    gamma = np.exp(rng.uniform(-0.4, 0.4) * strength)
     return 255.0 * (x / 255.0) ** gamma
 
 
-def _degrade(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    roll = rng.random()
+def _degrade(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    roll = rng.random() / max(strength, 1e-6)
     if roll < 0.2:
         x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.3, 1.2))
     elif roll < 0.35:  # a smaller crop upscaled by the camera pipeline
         side = int(rng.integers(24, 48))
         x = cv2.resize(cv2.resize(x, (side, side), interpolation=cv2.INTER_AREA), (SIZE, SIZE))
-    if rng.random() < 0.4:
+    if rng.random() < 0.4 * strength:
         x = x + rng.normal(0, rng.uniform(2, 10), x.shape)
     return x
 
 
-def augment(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One randomly changed copy of a 64x64 uint8 hand image (uint8)."""
+def augment(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """One randomly changed copy of a 64x64 uint8 hand image (uint8).
+
+    ``strength`` (0..1) scales every range and probability: training ends with a few epochs at
+    half strength, closer to the clean images, after the full-strength epochs taught robustness.
+    """
     x = image.astype(np.float32)
-    if rng.random() < 0.35:
+    if rng.random() < 0.35 * strength:
         alpha = hand_mask(image)
         x = alpha * x + (1 - alpha) * texture(rng)
-    x = _affine(x, rng)
-    x = _photometric(x, rng)
-    x = _degrade(x, rng)
+    x = _affine(x, rng, strength)
+    x = _photometric(x, rng, strength)
+    x = _degrade(x, rng, strength)
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
@@ -122,13 +127,18 @@ def synth_none(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def augmented_epoch(
-    images: np.ndarray, labels: np.ndarray, none_label: int, n_none: int, seed: int
+    images: np.ndarray,
+    labels: np.ndarray,
+    none_label: int,
+    n_none: int,
+    seed: int,
+    strength: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A freshly augmented copy of the training set plus ``n_none`` synthetic "none" images."""
     rng = np.random.default_rng(seed)
     out = np.empty((len(images) + n_none, SIZE, SIZE), np.uint8)
     for i, image in enumerate(images):
-        out[i] = augment(image, rng)
+        out[i] = augment(image, rng, strength)
     for j in range(n_none):
         out[len(images) + j] = synth_none(images, rng)
     y = np.concatenate([labels, np.full(n_none, none_label, labels.dtype)])

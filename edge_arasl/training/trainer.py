@@ -39,6 +39,7 @@ class TrainOptions:
     seed: int = 0
     limit: int | None = None  # train on the first N training rows only (smoke runs)
     init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch
+    light_epochs: int | None = None  # last epochs at half augmentation (default: a quarter)
     samples_per_class: int = 3
 
 
@@ -109,6 +110,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     )
     val_ds = _dataset(tf, x_val, y_val, 512)
     best_acc, best_weights = -1.0, model.get_weights()
+    light_epochs = opts.epochs // 4 if opts.light_epochs is None else opts.light_epochs
     try:
         for epoch in range(opts.epochs):
             start = time.monotonic()
@@ -118,6 +120,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
                 none_label,
                 n_none,
                 opts.seed * 1000 + epoch,
+                strength=0.5 if epoch >= opts.epochs - light_epochs else 1.0,
             )
             history = model.fit(
                 _dataset(tf, x, y, opts.batch_size), epochs=1, shuffle=False, verbose=0

@@ -41,3 +41,13 @@ def test_none_images_are_not_copies_of_hands():
     nones = [synth_none(images, rng) for _ in range(20)]
     assert all(n.shape == (64, 64) and n.dtype == np.uint8 for n in nones)
     assert all(np.abs(n.astype(int) - _hand()).mean() > 3 for n in nones)
+
+
+def test_half_strength_stays_closer_to_the_original():
+    def mean_change(strength: float) -> float:
+        rng = np.random.default_rng(7)
+        changed = [augment(_hand(), rng, strength).astype(int) for _ in range(200)]
+        return float(np.mean([np.abs(c - _hand()).mean() for c in changed]))
+
+    assert mean_change(0.5) < mean_change(1.0)
+    assert mean_change(0.0) < 2  # no change at all but rounding
