@@ -153,6 +153,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
     esac
 done
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin  # sudo's secure_path
 if [ -n "$user" ]; then exec runuser -u "$user" -- "$@"; else exec "$@"; fi
 EOF2
     chmod 0755 "$ROOT/usr/local/bin/sudo"
@@ -226,7 +227,7 @@ checkpoint_installed() {
     [ "$rc" = 3 ] || die "edge-arasl status exited $rc, expected 3 (not running)"
     as_pi "edge-arasl status --state-dir /var/lib/edge-arasl --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s[\"state\"]==\"stopped\" and s[\"frames\"]>0 and s[\"letters\"]>0, s; print(s[\"frames\"], \"frames,\", s[\"letters\"], \"letters\")'"
     echo "- processing under MemoryDenyWriteExecute's kernel equivalent (PR_SET_MDWE)"
-    as_pi "python3 -c 'import ctypes,os,sys; r=ctypes.CDLL(None).prctl(65,1,0,0,0); print(\"PR_SET_MDWE unsupported by this kernel: skipped\") if r else os.execvp(\"edge-arasl\", [\"edge-arasl\",\"process\",\"examples/demo.mp4\"])'"
+    as_pi "python3 -c 'import ctypes,os,sys; r=ctypes.CDLL(None).prctl(65,1,0,0,0); print(\"PR_SET_MDWE not supported here (kernel older than 6.3, or qemu-user): skipped\") if r else os.execvp(\"edge-arasl\", [\"edge-arasl\",\"process\",\"examples/demo.mp4\"])'"
 }
 
 checkpoint_uninstalled() {
@@ -290,7 +291,7 @@ for step in "$WORK"/steps/*; do
         "checkpoint_$(cat "$step")"
         ;;
     *.skip)
-        log "step ${name%.*}: skipped ($(sed -n 2p "$step" | sed 's/^# //')): $(sed -n 1p "$step" | sed 's/^# //')"
+        log "step ${name%.*}: skipped $(sed -n 2p "$step" | sed 's/^# //'): $(sed -n 1p "$step" | sed 's/^# //')"
         sed -n '3,$p' "$step" | sed 's/^/    | /'
         skipped=$((skipped + 1))
         ;;
