@@ -13,7 +13,7 @@ import pytest
 from edge_arasl_plugins.mqtt import MqttPlugin, MqttSettings, TlsSettings
 from mqtt_broker import MQTT_USERS, free_port
 
-from edge_arasl.plugin import LetterEvent, PluginContext, WordEvent
+from edge_arasl.plugin import LetterEvent, PluginContext, StatusEvent, WordEvent
 
 MEEM = LetterEvent("meem", "م", 0.97, 1.0, 1.5)
 DAL = LetterEvent("dal", "د", 0.91, 2.0, 2.4)
@@ -136,6 +136,22 @@ def test_human_readable_lines(mosquitto, tmp_path):
     finally:
         a.stop()
     assert lines == ["[pi-a] online", "[pi-a] letter م  (meem 0.97)", "[pi-a] word   مد"]
+
+
+def test_stats_on_request(mosquitto, tmp_path):
+    proc = listen(mosquitto, "--stats", "--count", "1")
+    a = device(mosquitto, "pi-a", tmp_path)
+    try:
+        a.on_status(StatusEvent("running", 1.0, frames=300, fps=29.5, letters=3, words=1))
+        a.on_letter(BA)
+        lines, _ = finish(proc)
+    finally:
+        a.stop()
+    assert lines == [
+        "[pi-a] online",
+        "[pi-a] stats  running, 29.5 fps, 3 letters, 1 words",
+        "[pi-a] letter ب  (ba 0.88)",
+    ]
 
 
 def test_password_from_environment(mosquitto_auth, tmp_path):
