@@ -2,7 +2,7 @@
 # Install the Debian packages the test suite needs, if any is missing: a real MQTT broker,
 # fonts with Arabic glyphs, FriBiDi for Pillow's raqm layout, and systemd-analyze.
 set -euo pipefail
-packages=(mosquitto mosquitto-clients fonts-noto-core fonts-dejavu-core libfribidi0 systemd openssl)
+packages=(mosquitto mosquitto-clients fonts-noto-core fonts-dejavu-core libfribidi0 systemd procps openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
