@@ -7,7 +7,9 @@ the same signing alike:
    ``smoothing_s``: each frame moves it by ``alpha = 1 - exp(-dt / smoothing_s)``.
 2. **Sign or no sign.** The smoothed top class is "held" when it is a sign (not ``none``) and
    its smoothed probability reaches ``enter`` -- or only ``exit`` for the class already being
-   held (hysteresis). ``none`` and low confidence are "no sign".
+   held (hysteresis). ``none`` and low confidence are "no sign", and so is a frame whose
+   smoothed ``none`` probability reaches ``none_max`` even if a sign is more probable: the
+   model doubting that a hand is in view at all (a bare wall read as a weak "bb").
 3. **Letters.** A class held, with gaps shorter than ``release_s``, for ``hold_s`` seconds
    becomes a letter. It ends when it stops being held; it is emitted once that is certain: when
    it has not been held for ``release_s`` or when a different letter has been held for
@@ -45,17 +47,19 @@ Event = LetterEvent | WordEvent
 class DecoderSettings:
     """The ``[decoder]`` config table; defaults tuned on held-out images (docs/decoder.md)."""
 
-    smoothing_s: float = 0.08
+    smoothing_s: float = 0.06
     """Time constant of the moving average of probabilities (0 turns smoothing off)."""
-    enter: float = 0.6
+    enter: float = 0.2
     """Smoothed probability at which a sign starts to be held."""
-    exit: float = 0.4
+    exit: float = 0.1
     """Smoothed probability below which a held sign is let go (hysteresis; <= enter)."""
+    none_max: float = 0.05
+    """Smoothed probability of ``none`` from which a frame is no sign, whatever is on top."""
     hold_s: float = 0.2
     """How long a sign must be held to count as a letter."""
-    release_s: float = 0.15
+    release_s: float = 0.2
     """Gap that ends a letter: shorter gaps are flicker; the same letter again needs this much."""
-    word_gap_s: float = 0.7
+    word_gap_s: float = 1.0
     """Pause without any letter that ends a word (> release_s)."""
 
     def __post_init__(self) -> None:
@@ -65,6 +69,8 @@ class DecoderSettings:
                 raise ValueError(f"{f.name}: expected a number, got {value!r}")
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{f.name}: must be a finite number >= 0, got {value!r}")
+        if not 0 < self.none_max <= 1:
+            raise ValueError(f"none_max: must be in (0, 1], got {self.none_max}")
         if not 0 < self.exit <= self.enter <= 1:
             raise ValueError(
                 f"thresholds must satisfy 0 < exit <= enter <= 1 "
@@ -194,7 +200,7 @@ class LetterDecoder:
         top = int(np.argmax(self._smoothed))
         conf = float(self._smoothed[top])
         class_id = self.classes[top]
-        if top == self._none:
+        if top == self._none or self._smoothed[self._none] >= self.settings.none_max:
             return None, conf
         ongoing = {r.class_id for r in (self._letter, self._candidate) if r is not None}
         threshold = self.settings.exit if class_id in ongoing else self.settings.enter

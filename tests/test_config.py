@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from edge_arasl.config import CORE_TABLES, Config, ServiceSettings, load_config
+from edge_arasl.decoder import DecoderSettings
 from edge_arasl.errors import UserError
 from edge_arasl.region import Roi
 from edge_arasl.registry import discover
@@ -94,7 +95,7 @@ def test_values_are_typed_and_tables_merge_with_defaults(tmp_path):
     assert config.source.kind == "camera" and config.source.device == "rtsp://cam/stream"
     assert config.source.width == 640
     assert config.region == Roi(0.0, 0.0, 1.0, 1.0)
-    assert config.decoder.hold_s == 0.3 and config.decoder.enter == 0.6
+    assert config.decoder.hold_s == 0.3 and config.decoder.enter == DecoderSettings().enter
     assert config.enabled_plugins() == ["mqtt"]
 
 

@@ -72,8 +72,11 @@ def test_a_held_letter_is_one_letter_with_times_text_and_confidence():
     events = decode([(NONE, 0.5), ("meem", 0.6), (NONE, 1.5)])
     (letter,) = [e for e in events if isinstance(e, LetterEvent)]
     assert (letter.class_id, letter.text) == ("meem", "م")
-    assert 0.5 <= letter.start < 0.6  # within the smoothing lag of the onset
-    assert 1.1 <= letter.end < 1.2
+    # Within the smoothing lag of the onset and the end (a few time constants: at the onset
+    # the smoothed "none" must fall below none_max).
+    lag = 4 * DecoderSettings().smoothing_s
+    assert 0.5 <= letter.start <= 0.5 + lag
+    assert 1.1 <= letter.end <= 1.1 + lag
     assert 0.6 < letter.confidence <= 0.95
     assert words(events) == ["م"]
 
@@ -86,8 +89,27 @@ def test_a_sign_shorter_than_the_hold_time_is_not_a_letter():
 
 def test_none_and_low_confidence_are_no_sign():
     # "dal" is the top class throughout but never reaches the enter threshold.
-    assert decode([(NONE, 0.5), ("dal", 1.0, 0.5), (NONE, 1.0)]) == []
+    weak = DecoderSettings().enter * 0.75
+    assert decode([(NONE, 0.5), ("dal", 1.0, weak), (NONE, 1.0)]) == []
+    assert letters(decode([(NONE, 0.5), ("dal", 1.0, 0.9), (NONE, 1.0)])) == ["dal"]
     assert decode([(NONE, 3.0)]) == []
+
+
+def test_a_sign_is_no_sign_while_the_model_doubts_a_hand_is_there():
+    s = DecoderSettings(smoothing_s=0.0, enter=0.3, none_max=0.1)
+
+    def mixed(class_id, conf, none):
+        p = probs_for(class_id, conf)
+        p[-1] = none
+        return p / p.sum()
+
+    for none, expected in ((0.2, []), (0.02, ["bb"])):
+        decoder = LetterDecoder(MODEL_CLASSES, s)
+        events = []
+        for i in range(30):  # "bb" on top at 0.5 for a second
+            events += decoder.update(mixed("bb", 0.5, none), i / 30)
+        assert decoder.current[0] == "bb"
+        assert letters(events + decoder.finish()) == expected
 
 
 def test_hysteresis_keeps_a_letter_between_the_exit_and_enter_thresholds():
@@ -242,6 +264,8 @@ def test_the_decoder_needs_a_none_class():
         ({"exit": 0.8, "enter": 0.6}, "exit <= enter"),
         ({"enter": 1.5}, "exit <= enter"),
         ({"exit": 0.0}, "0 < exit"),
+        ({"none_max": 0.0}, "none_max"),
+        ({"none_max": 1.5}, "none_max"),
         ({"hold_s": -0.1}, "hold_s"),
         ({"smoothing_s": math.inf}, "smoothing_s"),
         ({"release_s": 0.0}, "release_s"),
