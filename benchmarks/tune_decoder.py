@@ -1,30 +1,34 @@
 """Tune the temporal decoder's defaults on fingerspelling videos made from held-out images.
 
-Run by hand (about a minute or two on 2 cores)::
+Run by hand; docs/decoder.md has the commands, timings and results::
 
-    python benchmarks/tune_decoder.py                      # the shipped held-out samples
-    python benchmarks/tune_decoder.py --data arasl.npz     # validation blocks of the data set
+    python benchmarks/tune_decoder.py --data arasl.npz --cache val.npz   # tune (validation)
+    python benchmarks/tune_decoder.py --seed 2 --passes 0 --cache test.npz  # check (test)
 
 1. Makes ``--sequences`` random videos per frame rate (15, 30 and 60 fps) with
    :func:`edge_arasl.demo.make_demo`: random words of 2-5 letters (every third with a doubled
    letter), letters held 0.4-1.2 s, blurred cross-fades of 0.1-0.25 s, a 0.2-0.4 s release
    between repeated letters, 0.9-1.5 s pauses between words, and camera noise on the crop.
    Timings are wider than the demo's own, so the defaults are not fitted to one script.
-2. Runs the real int8 classifier on the region of every frame and caches the probabilities.
-   A fourth condition, ``30j``, is the 30 fps stream with 15% of frames dropped at random and
-   +-5 ms timestamp jitter, as a busy live camera delivers.
-3. Searches the decoder settings (coordinate descent from the current defaults over a grid)
-   for the lowest worst-case score over all conditions: character error rate (edit distance of
-   the letter sequence) plus the rate of word-boundary errors (edit distance of letters-per-word
-   counts). Error counts tie over ranges of a parameter; each parameter goes to the middle of
-   its widest best range, for margin on both sides.
-4. Prints CER, WER, boundary errors and timing (start error, emission delay after the letter
-   ends) per condition for the current defaults and for the best settings found.
+2. Runs the real int8 classifier on the hand region of every frame, and on two regions of the
+   same frames that never see a hand (every letter read there is a false one), and caches the
+   probabilities (``--cache``; a second run with the same file only searches). A fourth
+   condition, ``30j``, is the 30 fps stream with 15% of frames dropped at random and +-5 ms
+   timestamp jitter, as a busy live camera delivers.
+3. Searches the decoder settings (coordinate descent from the defaults or ``--set`` values
+   over a grid) for the lowest worst-case score over all conditions: character error rate
+   (edit distance of the letter sequence, false letters included) plus the rate of
+   word-boundary errors (edit distance of letters-per-word counts). Error counts tie over
+   ranges of a parameter; each parameter goes to the middle of its widest best range.
+4. Prints, for the starting and the best settings, per condition: CER, WER, boundary errors,
+   false letters per minute of hand-free video, timing (median start error, delay from the
+   letter's end to its emission) and the classifier's floor: its frame accuracy during holds
+   and the CER of a per-letter majority vote that knows where each letter is.
 
 Images: by default the held-out samples shipped with the model (``models/samples``, from the
 test blocks). With ``--data`` the validation blocks of the data set are used instead (the same
-block split as training, from ``models/split.json``), keeping the test blocks untouched for the
-acceptance test.
+block split as training, from ``models/split.json``): tune on those, and keep the test blocks
+for checking.
 """
 
 from __future__ import annotations
@@ -347,6 +351,23 @@ def classifier_floor(signals: list[Signal]) -> dict[str, tuple[float, float]]:
     return {k: (v[1] / max(1, v[0]), v[3] / max(1, v[2])) for k, v in counts.items()}
 
 
+def none_separation(signals: list[Signal], none_max: float) -> tuple[float, float]:
+    """Raw frames whose ``none`` probability reaches ``none_max``: the share among hand-free
+    frames with a sign on top (wanted: all), and among hand frames inside a letter (wanted: none).
+    """
+    none = MODEL_CLASSES.index("none")
+    empty, hand = [], []
+    for sig in signals:
+        if not sig.letters:
+            top_sign = sig.probs.argmax(axis=1) != none
+            empty.append(sig.probs[top_sign, none])
+        for letter in sig.letters:
+            inside = (sig.times >= letter["start"]) & (sig.times < letter["end"])
+            hand.append(sig.probs[inside, none])
+    e, h = np.concatenate(empty), np.concatenate(hand)
+    return float(np.mean(e >= none_max)) if len(e) else math.nan, float(np.mean(h >= none_max))
+
+
 def report(title: str, signals: list[Signal], settings: DecoderSettings) -> dict:
     tallies = score(signals, settings, timing=True)
     print(f"\n{title}: {settings}")
@@ -356,7 +377,7 @@ def report(title: str, signals: list[Signal], settings: DecoderSettings) -> dict
         f" {'frame acc':>9} {'floor':>6}"
     )
     floor = classifier_floor(signals)
-    rows = {}
+    rows: dict = {}
     for cond in sorted(tallies, key=lambda c: (float(c.rstrip("j")), c)):
         t = tallies[cond]
         start = statistics.median(abs(x) for x in t.start_errors) if t.start_errors else math.nan
@@ -375,6 +396,12 @@ def report(title: str, signals: list[Signal], settings: DecoderSettings) -> dict
             "hold_frame_accuracy": floor[cond][0],
             "majority_vote_cer": floor[cond][1],
         }  # fmt: skip
+    empty, hand = none_separation(signals, settings.none_max)
+    print(
+        f"  none >= none_max in {empty:.1%} of hand-free frames with a sign on top,"
+        f" {hand:.2%} of frames showing a letter"
+    )
+    rows["none_separation"] = {"hand_free_sign_frames": empty, "letter_frames": hand}
     return rows
 
 
