@@ -220,14 +220,25 @@ def test_a_failing_start_is_one_user_error_and_stops_those_already_started(error
     assert first.calls.count(("stop", None)) == 1
 
 
+class Stopping(Recorder):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        super().stop()
+        self.stopped.set()
+
+
 def test_a_plugin_that_hangs_is_reported_and_left_behind(caplog):
-    hung, good = Gated("hung"), Recorder("good")
+    hung, good = Gated("hung"), Stopping("good")
     d = Dispatcher([hung, good])
     d.start()
     feed(d, 3)
     assert hung.entered.wait(10)
     assert d.stop(timeout=0.05) is False
     assert "hung did not finish" in caplog.text
+    assert good.stopped.wait(10)  # the other plugin is drained and stopped all the same
     assert good.calls[-1] == ("stop", None)
     hung.release.set()  # let its thread end
 
