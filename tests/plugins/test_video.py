@@ -111,8 +111,8 @@ def test_missing_path_is_reported(tmp_path):
         make_plugin(tmp_path).start()
 
 
-@pytest.mark.skipif(HAVE_AV, reason="PyAV is installed")
-def test_h264_without_pyav_names_the_extra(tmp_path):
+def test_h264_without_pyav_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)  # as if the h264 extra were not installed
     plugin = make_plugin(tmp_path, path=str(tmp_path / "x.mp4"), codec="h264")
     with pytest.raises(PluginError, match=r"edge-arasl\[h264\]"):
         plugin.start()
