@@ -28,18 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_pipeline import cpu_name
 
 from edge_arasl.classifier import DEFAULT_MODEL_PATH, Classifier
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def sample_frames(model_path: Path, size: int, count: int = 64) -> np.ndarray:

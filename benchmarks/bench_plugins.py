@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_pipeline import cpu_name, make_video
+from bench_pipeline import machine, make_video
 
 
 def process(video: Path, *extra: str) -> float:
@@ -96,9 +95,7 @@ def main() -> int:
         "runs": args.runs,
         **{name.replace(" ", "_"): round(statistics.median(v), 1) for name, v in rows.items()},
         "overlay_draw_ms": round(overlay_ms(), 3),
-        "cpu": cpu_name(),
-        "cores": os.cpu_count(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        **machine(),
     }
     if args.json:
         print(json.dumps(result))
