@@ -88,16 +88,10 @@ def augment(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) 
     half strength, closer to the clean images, after the full-strength epochs taught robustness.
     """
     x = image.astype(np.float32)
-    if rng.random() < 0.45 * strength:
+    if rng.random() < 0.35 * strength:
         alpha = hand_mask(image)
-        background = texture(rng)
-        if rng.random() < 0.4:  # a lit hand in front of a dark room, as in some recordings
-            background *= rng.uniform(0.1, 0.35)
-            x = 255 - (255 - x) * rng.uniform(0.3, 0.7)
-        x = alpha * x + (1 - alpha) * background
-    if rng.random() < 0.5:  # the other hand: a left-handed signer mirrors every sign
-        x = x[:, ::-1]
-    x = _affine(np.ascontiguousarray(x), rng, strength)
+        x = alpha * x + (1 - alpha) * texture(rng)
+    x = _affine(x, rng, strength)
     x = _photometric(x, rng, strength)
     x = _degrade(x, rng, strength)
     return np.clip(x, 0, 255).astype(np.uint8)
