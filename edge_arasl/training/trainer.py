@@ -39,7 +39,7 @@ class TrainOptions:
     seed: int = 0
     limit: int | None = None  # train on the first N training rows only (smoke runs)
     init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch
-    light_epochs: int | None = None  # last epochs at half augmentation (default: a quarter)
+    light_epochs: int | None = None  # last epochs at half augmentation strength (default 0)
     samples_per_class: int = 3
 
 
@@ -110,7 +110,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     )
     val_ds = _dataset(tf, x_val, y_val, 512)
     best_acc, best_weights = -1.0, model.get_weights()
-    light_epochs = opts.epochs // 4 if opts.light_epochs is None else opts.light_epochs
+    light_epochs = opts.light_epochs or 0
     try:
         for epoch in range(opts.epochs):
             start = time.monotonic()
