@@ -94,6 +94,18 @@ def _load_folder(root: Path) -> Dataset:
     return Dataset(np.stack(images), np.asarray(labels), tuple(classes), str(root))
 
 
+def model_labels(data: Dataset, model_classes: tuple[str, ...]) -> np.ndarray:
+    """The data's labels as indices into the model's classes, matched by class name."""
+    unknown = [c for c in data.classes if c not in model_classes]
+    if unknown:
+        raise UserError(
+            f"{data.source}: class(es) {', '.join(map(repr, unknown))} not among the "
+            f"model's {len(model_classes)} classes"
+        )
+    index = np.array([model_classes.index(c) for c in data.classes], dtype=np.int64)
+    return index[data.labels]
+
+
 @dataclass(frozen=True)
 class Split:
     """Row indices of each part, and the held-out blocks as ``(class, first_row, last_row)``."""

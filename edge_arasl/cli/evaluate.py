@@ -16,7 +16,7 @@ import numpy as np
 
 from edge_arasl.classifier import Classifier
 from edge_arasl.cli.classify import add_model_arguments, utf8_stdout
-from edge_arasl.dataset import Dataset, held_out, load_dataset
+from edge_arasl.dataset import held_out, load_dataset, model_labels
 from edge_arasl.errors import UserError
 from edge_arasl.evaluation import evaluate_predictions, format_report
 from edge_arasl.labels import ARABIC
@@ -47,18 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_model_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def model_labels(data: Dataset, model_classes: tuple[str, ...]) -> np.ndarray:
-    """The data's labels as indices into the model's classes, matched by class name."""
-    unknown = [c for c in data.classes if c not in model_classes]
-    if unknown:
-        raise UserError(
-            f"{data.source}: class(es) {', '.join(map(repr, unknown))} not among the "
-            f"model's {len(model_classes)} classes"
-        )
-    index = np.array([model_classes.index(c) for c in data.classes], dtype=np.int64)
-    return index[data.labels]
 
 
 def predict(classifier: Classifier, images: np.ndarray, show_progress: bool) -> np.ndarray:

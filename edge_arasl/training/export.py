@@ -33,26 +33,6 @@ def convert_int8(tf: Any, model: Any, representative: np.ndarray) -> bytes:
     return converter.convert()
 
 
-def evaluate_int8(model_path: Path, images: np.ndarray) -> np.ndarray:
-    """Top class of each 64x64 uint8 image under the int8 model, through LiteRT."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(model_path), num_threads=2)
-    interpreter.allocate_tensors()
-    inp = interpreter.get_input_details()[0]
-    out = interpreter.get_output_details()[0]
-    scale, zero = inp["quantization"]
-    preds = np.empty(len(images), np.int64)
-    for i, image in enumerate(images):
-        q = np.round(image.astype(np.float32) / 255.0 / scale + zero)
-        interpreter.set_tensor(
-            inp["index"], np.clip(q, -128, 127).astype(np.int8)[None, :, :, None]
-        )
-        interpreter.invoke()
-        preds[i] = int(interpreter.get_tensor(out["index"])[0].argmax())
-    return preds
-
-
 def confusion_png(confusion: np.ndarray, classes: list[str], path: Path) -> None:
     """Row-normalised confusion matrix (true rows, predicted columns) as a labelled heatmap."""
     n, cell, margin = len(classes), 18, 52
@@ -90,27 +70,10 @@ def save_samples(data: Dataset, split: Split, out: Path, per_class: int) -> int:
     return count
 
 
-def write_outputs(
-    *,
-    opts: TrainOptions,
-    data: Dataset,
-    split: Split,
-    model_labels: np.ndarray,
-    float_pred: np.ndarray,
-    int8_pred: np.ndarray,
-    y_test: np.ndarray,
-    params: int,
-    macs: int,
-    best_val: float,
-) -> dict[str, Any]:
-    """Metadata the runtime reads, the split, the figures and the held-out samples."""
-    from edge_arasl.evaluation import evaluate_predictions
-    from edge_arasl.training.trainer import MODEL_NAME, dump_json, split_to_json
+def write_metadata(opts: TrainOptions, *, params: int, macs: int) -> None:
+    """The JSON beside the model that the runtime reads (classes, input format)."""
+    from edge_arasl.training.trainer import MODEL_NAME, dump_json
 
-    out = opts.out
-    float_report = evaluate_predictions(y_test, float_pred, list(MODEL_CLASSES))
-    int8_report = evaluate_predictions(y_test, int8_pred, list(MODEL_CLASSES))
-    size = (out / f"{MODEL_NAME}.tflite").stat().st_size
     metadata = {
         "format": 1,
         "model": f"{MODEL_NAME}.tflite",
@@ -121,7 +84,29 @@ def write_outputs(
         "macs": macs,
         "training": {"epochs": opts.epochs, "seed": opts.seed, "batch_size": opts.batch_size},
     }
-    dump_json(out / f"{MODEL_NAME}.json", metadata)
+    dump_json(opts.out / f"{MODEL_NAME}.json", metadata)
+
+
+def write_outputs(
+    *,
+    opts: TrainOptions,
+    data: Dataset,
+    split: Split,
+    float_pred: np.ndarray,
+    int8_pred: np.ndarray,
+    y_test: np.ndarray,
+    params: int,
+    macs: int,
+    best_val: float,
+) -> dict[str, Any]:
+    """The split, the figures and the held-out samples."""
+    from edge_arasl.evaluation import evaluate_predictions
+    from edge_arasl.training.trainer import MODEL_NAME, dump_json, split_to_json
+
+    out = opts.out
+    float_report = evaluate_predictions(y_test, float_pred, list(MODEL_CLASSES))
+    int8_report = evaluate_predictions(y_test, int8_pred, list(MODEL_CLASSES))
+    size = (out / f"{MODEL_NAME}.tflite").stat().st_size
     dump_json(out / "split.json", split_to_json(split, data))
     metrics = {
         "test_rows": len(y_test),

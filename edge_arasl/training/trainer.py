@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from edge_arasl.dataset import Dataset, Split, block_split, load_dataset
+from edge_arasl.classifier import Classifier
+from edge_arasl.dataset import Dataset, Split, block_split, load_dataset, model_labels
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.training.augment import augmented_epoch
@@ -52,15 +53,6 @@ def _import_tf() -> Any:
     return tf
 
 
-def _to_model_labels(data: Dataset) -> np.ndarray:
-    """Data labels re-indexed into MODEL_CLASSES order, matched by class name."""
-    unknown = [c for c in data.classes if c not in MODEL_CLASSES]
-    if unknown:
-        raise UserError(f"{data.source}: unknown class folder(s) {', '.join(unknown)}")
-    lookup = np.array([MODEL_CLASSES.index(c) for c in data.classes])
-    return lookup[data.labels]
-
-
 def _dataset(tf: Any, x: np.ndarray, y: np.ndarray, batch: int) -> Any:
     """A tf.data pipeline with autotune off (it otherwise stalls ~40 s after each epoch)."""
     options = tf.data.Options()
@@ -80,11 +72,11 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     import keras
 
     from edge_arasl.training.architecture import build_model, count_macs
-    from edge_arasl.training.export import convert_int8, evaluate_int8, write_outputs
+    from edge_arasl.training.export import convert_int8, write_metadata, write_outputs
 
     keras.utils.set_random_seed(opts.seed)
     data = load_dataset(opts.data)
-    labels = _to_model_labels(data)
+    labels = model_labels(data, MODEL_CLASSES)
     split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
     train_rows = split.train if opts.limit is None else split.train[: opts.limit]
     _progress(
@@ -144,12 +136,13 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     tflite_bytes = convert_int8(tf, model, data.images[rep_rows])
     model_path = opts.out / f"{MODEL_NAME}.tflite"
     model_path.write_bytes(tflite_bytes)
-    int8_pred = evaluate_int8(model_path, x_test)
+    write_metadata(opts, params=int(model.count_params()), macs=count_macs(model))
+    # The int8 figures come from the runtime's own classifier, exactly as users run the model.
+    int8_pred = Classifier(model_path, num_threads=2).probabilities_batch(x_test).argmax(1)
     return write_outputs(
         opts=opts,
         data=data,
         split=split,
-        model_labels=labels,
         float_pred=float_pred,
         int8_pred=int8_pred,
         y_test=y_test,
