@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -40,8 +41,15 @@ DEMO_TEXT = "السلام عليكم مدد " * 3
 def machine() -> dict[str, object]:
     """CPU model, core count and load average: the context every figure needs."""
     return {
-        **machine(),
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def machine_line(info: dict[str, object]) -> str:
+    """The machine() fields of a result, as one printed line."""
+    return f"{info['cpu']}, {info['cores']} cores, load average {info['load_average']}"
 
 
 def cpu_name() -> str:
@@ -132,7 +140,7 @@ def main() -> int:
     print(f"{'decode only':20s} {result['decode_only_fps']:8.1f} frames/s")
     print(f"{'process (loop)':20s} {result['process_loop_fps']:8.1f} frames/s")
     print(f"{'process (command)':20s} {result['process_command_fps']:8.1f} frames/s")
-    print(f"{result['cpu']}, {result['cores']} cores, load average {result['load_average']}")
+    print(machine_line(result))
     return 0
 
 

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_pipeline import machine, make_video
+from bench_pipeline import machine, machine_line, make_video
 
 
 def process(video: Path, *extra: str) -> float:
@@ -104,7 +104,7 @@ def main() -> int:
     for name, values in rows.items():
         print(f"{name:20s} {statistics.median(values):8.1f} frames/s")
     print(f"{'overlay.draw':20s} {result['overlay_draw_ms']:8.3f} ms/frame (640x480)")
-    print(f"{result['cpu']}, {result['cores']} cores, load average {result['load_average']}")
+    print(machine_line(result))
     return 0
 
 
