@@ -34,7 +34,7 @@ MODEL_NAME = "arasl_int8"
 class TrainOptions:
     data: Path
     out: Path
-    epochs: int = 24
+    epochs: int = 32
     batch_size: int = 128
     learning_rate: float = 3e-3
     seed: int = 0

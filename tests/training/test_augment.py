@@ -2,7 +2,13 @@
 
 import numpy as np
 
-from edge_arasl.training.augment import augment, augmented_epoch, hand_mask, synth_none
+from edge_arasl.training.augment import (
+    augment,
+    augmented_epoch,
+    dark_room,
+    hand_mask,
+    synth_none,
+)
 
 
 def _hand() -> np.ndarray:
@@ -51,3 +57,15 @@ def test_half_strength_stays_closer_to_the_original():
 
     assert mean_change(0.5) < mean_change(1.0)
     assert mean_change(0.0) < 2  # no change at all but rounding
+
+
+def test_dark_room_dims_the_wall_and_lights_the_hand():
+    rng = np.random.default_rng(3)
+    wall = np.full((64, 64), 200.0, np.float32)
+    for _ in range(20):
+        background, hand = dark_room(wall, _hand().astype(np.float32), rng)
+        assert background.max() <= 0.35 * 200 + 1e-3
+        finger, rest = hand[40, 32], hand[5, 5]
+        assert finger >= 90 + 0.3 * (255 - 90) - 1e-3  # the dark finger is lit
+        assert rest >= 220  # bright stays bright: relit, not inverted
+        assert finger > background.max()  # now brighter than the room behind it
