@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--light-epochs",
         type=int,
+        default=0,
         help="train the last N epochs at half augmentation strength (default: 0)",
     )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")

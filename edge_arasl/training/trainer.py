@@ -40,7 +40,7 @@ class TrainOptions:
     seed: int = 0
     limit: int | None = None  # train on the first N training rows only (smoke runs)
     init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch
-    light_epochs: int | None = None  # last epochs at half augmentation strength (default 0)
+    light_epochs: int = 0  # last epochs at half augmentation strength
     samples_per_class: int = 3
 
 
@@ -102,7 +102,6 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     )
     val_ds = _dataset(tf, x_val, y_val, 512)
     best_acc, best_weights = -1.0, model.get_weights()
-    light_epochs = opts.light_epochs or 0
     try:
         for epoch in range(opts.epochs):
             start = time.monotonic()
@@ -112,7 +111,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
                 none_label,
                 n_none,
                 opts.seed * 1000 + epoch,
-                strength=0.5 if epoch >= opts.epochs - light_epochs else 1.0,
+                strength=0.5 if epoch >= opts.epochs - opts.light_epochs else 1.0,
             )
             history = model.fit(
                 _dataset(tf, x, y, opts.batch_size), epochs=1, shuffle=False, verbose=0
@@ -136,7 +135,8 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     tflite_bytes = convert_int8(tf, model, data.images[rep_rows])
     model_path = opts.out / f"{MODEL_NAME}.tflite"
     model_path.write_bytes(tflite_bytes)
-    write_metadata(opts, params=int(model.count_params()), macs=count_macs(model))
+    params, macs = int(model.count_params()), count_macs(model)
+    write_metadata(opts, params=params, macs=macs)
     # The int8 figures come from the runtime's own classifier, exactly as users run the model.
     int8_pred = Classifier(model_path, num_threads=2).probabilities_batch(x_test).argmax(1)
     return write_outputs(
@@ -146,8 +146,8 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         float_pred=float_pred,
         int8_pred=int8_pred,
         y_test=y_test,
-        params=int(model.count_params()),
-        macs=count_macs(model),
+        params=params,
+        macs=macs,
         best_val=float(best_acc),
     )
 
@@ -161,7 +161,10 @@ def _initial_model(opts: TrainOptions, build_model: Any) -> Any:
         raise UserError(f"{opts.init}: no such model file")
     model = keras.models.load_model(opts.init, compile=False)
     if model.output_shape[-1] != len(MODEL_CLASSES):
-        raise UserError(f"{opts.init}: model has {model.output_shape[-1]} outputs, expected 33")
+        raise UserError(
+            f"{opts.init}: model has {model.output_shape[-1]} outputs, "
+            f"expected {len(MODEL_CLASSES)}"
+        )
     return model
 
 
