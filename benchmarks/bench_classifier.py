@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_pipeline import cpu_name
+from bench_pipeline import machine, machine_line
 
 from edge_arasl.classifier import DEFAULT_MODEL_PATH, Classifier
 
@@ -124,10 +124,7 @@ def bench_keras(
 
 def print_table(result: dict[str, Any]) -> None:
     base = result["rows"][0]["median_ms"]
-    print(
-        f"model {result['model']}  |  {result['cpu']} ({result['cores']} cores), "
-        f"Python {result['python']}"
-    )
+    print(f"model {result['model']}  |  {machine_line(result)}, Python {result['python']}")
     if result["keras_model"]:
         print(f"keras {result['keras_model']}")
     print(f"{'runtime':<30} {'threads':>7} {'frames':>6} {'median ms':>10} {'p90 ms':>8} "
@@ -166,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": str(args.model),
         "keras_model": keras_source,
         "model_bytes": args.model.stat().st_size,
-        "cpu": cpu_name(),
-        "cores": os.cpu_count(),
+        **machine(),
         "python": platform.python_version(),
         "rows": rows,
     }
