@@ -15,12 +15,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", required=True, type=Path, help="ArASL .npz or folder of classes")
     p.add_argument("--out", required=True, type=Path, help="output folder for model and figures")
-    p.add_argument("--epochs", type=int, default=32)
+    p.add_argument(
+        "--epochs", type=int, default=32, help="epochs of cosine learning-rate decay (default: 32)"
+    )
+    p.add_argument(
+        "--swa-epochs",
+        type=int,
+        default=0,
+        help="then N epochs at a tenth of the learning rate, their weights averaged and "
+        "exported; 0 exports the epoch best on validation (default: 0)",
+    )
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, help="use only the first N training rows (smoke run)")
     p.add_argument("--samples-per-class", type=int, default=5)
+    p.add_argument(
+        "--train-on-val",
+        action="store_true",
+        help="train on the validation blocks too (needs --swa-epochs; no validation figure)",
+    )
     p.add_argument(
         "--light-epochs",
         type=int,
@@ -46,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             samples_per_class=args.samples_per_class,
             init=args.init,
             light_epochs=args.light_epochs,
+            swa_epochs=args.swa_epochs,
+            train_on_val=args.train_on_val,
         )
     )
     return 0

@@ -82,7 +82,13 @@ def write_metadata(opts: TrainOptions, *, params: int, macs: int) -> None:
         "architecture": "arasl_dwsep",
         "params": params,
         "macs": macs,
-        "training": {"epochs": opts.epochs, "seed": opts.seed, "batch_size": opts.batch_size},
+        "training": {
+            "epochs": opts.epochs,
+            "swa_epochs": opts.swa_epochs,
+            "train_on_val": opts.train_on_val,
+            "seed": opts.seed,
+            "batch_size": opts.batch_size,
+        },
     }
     dump_json(opts.out / f"{MODEL_NAME}.json", metadata)
 
@@ -97,7 +103,7 @@ def write_outputs(
     y_test: np.ndarray,
     params: int,
     macs: int,
-    best_val: float,
+    val_accuracy: float | None,
 ) -> dict[str, Any]:
     """The split, the figures and the held-out samples."""
     from edge_arasl.evaluation import evaluate_predictions
@@ -110,7 +116,7 @@ def write_outputs(
     dump_json(out / "split.json", split_to_json(split, data))
     metrics = {
         "test_rows": len(y_test),
-        "best_val_accuracy": round(best_val, 4),
+        "val_accuracy": None if val_accuracy is None else round(val_accuracy, 4),
         "float": float_report.to_dict(),
         "int8": int8_report.to_dict(),
         "model_bytes": size,

@@ -1,9 +1,11 @@
 """Train, quantise and evaluate the classifier: ``edge-arasl train --data PATH --out DIR``.
 
 Steps: load the data, split it in contiguous blocks (:func:`edge_arasl.dataset.block_split`),
-train the network on freshly augmented copies each epoch plus synthetic ``none`` images, keep
-the weights with the best validation accuracy, convert to a full-integer int8 ``.tflite``, and
-evaluate float and int8 on the held-out test blocks. Everything is seeded.
+train the network on freshly augmented copies each epoch plus synthetic ``none`` images (a
+cosine learning-rate decay over ``epochs``), then ``swa_epochs`` more at a tenth of the
+learning rate whose weights are averaged (:mod:`edge_arasl.training.averaging`; with none, the
+epoch best on validation is kept), convert to a full-integer int8 ``.tflite``, and evaluate
+float and int8 on the held-out test blocks. Everything is seeded.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from edge_arasl.dataset import Dataset, Split, block_split, load_dataset, model_
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.training.augment import augmented_epoch
+from edge_arasl.training.averaging import WeightAverage, refresh_batch_norm
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ class TrainOptions:
     limit: int | None = None  # train on the first N training rows only (smoke runs)
     init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch
     light_epochs: int = 0  # last epochs at half augmentation strength
+    swa_epochs: int = 0  # then epochs at learning_rate / 10 whose weights are averaged
+    train_on_val: bool = False  # validation blocks join training (needs swa_epochs)
     samples_per_class: int = 3
 
 
@@ -78,54 +83,50 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     data = load_dataset(opts.data)
     labels = model_labels(data, MODEL_CLASSES)
     split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
-    train_rows = split.train if opts.limit is None else split.train[: opts.limit]
+    train_rows = _training_rows(opts, split)
+    val_part = "validation blocks included" if opts.train_on_val else f"{len(split.val)} val"
     _progress(
-        f"data: {len(data)} images, {len(train_rows)} train / {len(split.val)} val / "
+        f"data: {len(data)} images, {len(train_rows)} train ({val_part}) / "
         f"{len(split.test)} test rows in contiguous blocks"
     )
     none_label = MODEL_CLASSES.index(NONE_CLASS)
     n_none = max(8, len(train_rows) // len(SIGN_CLASSES))
-    x_val, y_val = _with_none(data.images[split.val], labels[split.val], none_label, opts.seed + 1)
+    val_ds = None
+    if not opts.train_on_val:
+        val = _with_none(data.images[split.val], labels[split.val], none_label, opts.seed + 1)
+        val_ds = _dataset(tf, *val, 512)
+
+    def images(rows: np.ndarray, n: int, seed: int, strength: float) -> tuple[np.ndarray, ...]:
+        return augmented_epoch(data.images[rows], labels[rows], none_label, n, seed, strength)
+
+    def validate() -> float | None:
+        return None if val_ds is None else float(model.evaluate(val_ds, verbose=0)[1])
+
+    def run_epoch(epoch: int, total: int) -> float | None:
+        start = time.monotonic()
+        light = opts.epochs - opts.light_epochs <= epoch < opts.epochs
+        x, y = images(train_rows, n_none, opts.seed * 1000 + epoch, 0.5 if light else 1.0)
+        history = model.fit(_dataset(tf, x, y, opts.batch_size), epochs=1, shuffle=False, verbose=0)
+        val_acc = validate()
+        _progress(
+            f"epoch {epoch + 1}/{total}{' (averaged)' if epoch >= opts.epochs else ''}: "
+            f"loss {history.history['loss'][-1]:.4f} val acc {_percent(val_acc)} "
+            f"{time.monotonic() - start:.0f} s"
+        )
+        return val_acc
 
     model = _initial_model(opts, build_model)
-    steps = opts.epochs * -(-(len(train_rows) + n_none) // opts.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        opts.learning_rate / 10,
-        steps,
-        warmup_target=opts.learning_rate,
-        warmup_steps=max(1, steps // 20),
-    )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
-        metrics=["accuracy"],
-    )
-    val_ds = _dataset(tf, x_val, y_val, 512)
-    best_acc, best_weights = -1.0, model.get_weights()
-    try:
-        for epoch in range(opts.epochs):
-            start = time.monotonic()
-            x, y = augmented_epoch(
-                data.images[train_rows],
-                labels[train_rows],
-                none_label,
-                n_none,
-                opts.seed * 1000 + epoch,
-                strength=0.5 if epoch >= opts.epochs - opts.light_epochs else 1.0,
-            )
-            history = model.fit(
-                _dataset(tf, x, y, opts.batch_size), epochs=1, shuffle=False, verbose=0
-            )
-            _, val_acc = model.evaluate(val_ds, verbose=0)
-            if val_acc > best_acc:
-                best_acc, best_weights = val_acc, model.get_weights()
-            _progress(
-                f"epoch {epoch + 1}/{opts.epochs}: loss {history.history['loss'][-1]:.4f} "
-                f"val acc {val_acc:.4f} (best {best_acc:.4f}) {time.monotonic() - start:.0f} s"
-            )
-    except KeyboardInterrupt:
-        _progress("interrupted: exporting the best weights so far")
-    model.set_weights(best_weights)
+    epoch_steps = -(-(len(train_rows) + n_none) // opts.batch_size)
+    average = _train_epochs(opts, model, run_epoch, epoch_steps)
+    if average.count:
+        model.set_weights(average.mean())
+        rng = np.random.default_rng(opts.seed)
+        rows = rng.choice(train_rows, min(len(train_rows), 12800), replace=False)
+        x, _ = images(rows, len(rows) // len(SIGN_CLASSES), opts.seed, 1.0)
+        refresh_batch_norm(model, x[..., None].astype(np.float32) / 255.0)
+    val_acc = validate()
+    what = f"average of the last {average.count} epochs" if average.count else "best epoch"
+    _progress(f"{what}: val acc {_percent(val_acc)}")
 
     opts.out.mkdir(parents=True, exist_ok=True)
     model.save(opts.out / "arasl_float.keras")
@@ -148,7 +149,74 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         y_test=y_test,
         params=params,
         macs=macs,
-        best_val=float(best_acc),
+        val_accuracy=val_acc,
+    )
+
+
+def _training_rows(opts: TrainOptions, split: Split) -> np.ndarray:
+    if opts.train_on_val and not opts.swa_epochs:
+        raise UserError(
+            "--train-on-val needs --swa-epochs: without validation blocks there is no best "
+            "epoch to keep"
+        )
+    rows = np.sort(np.concatenate([split.train, split.val])) if opts.train_on_val else split.train
+    return rows if opts.limit is None else rows[: opts.limit]
+
+
+def _train_epochs(
+    opts: TrainOptions, model: Any, run_epoch: Any, epoch_steps: int
+) -> WeightAverage:
+    """The cosine epochs, then the averaged ones; Ctrl-C ends training early but still exports.
+
+    Without averaged epochs the model is left at its best epoch on validation.
+    """
+    total = opts.epochs + opts.swa_epochs
+    best_acc, best_weights = -1.0, model.get_weights()
+    average = WeightAverage()
+    try:
+        if opts.epochs:
+            _compile(model, _cosine_schedule(opts, opts.epochs * epoch_steps))
+        for epoch in range(opts.epochs):
+            val_acc = run_epoch(epoch, total)
+            if val_acc is None or val_acc > best_acc:  # no validation: keep the latest
+                best_weights = model.get_weights()
+                best_acc = best_acc if val_acc is None else val_acc
+        if opts.swa_epochs:
+            _compile(model, opts.learning_rate / 10)
+        for epoch in range(opts.epochs, total):
+            run_epoch(epoch, total)
+            average.add(model.get_weights())
+    except KeyboardInterrupt:
+        _progress("interrupted: exporting the weights trained so far")
+    if not average.count:
+        model.set_weights(best_weights)
+    return average
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _cosine_schedule(opts: TrainOptions, steps: int) -> Any:
+    """A short warm-up to the learning rate, then a cosine decay to zero."""
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(
+        opts.learning_rate / 10,
+        steps,
+        warmup_target=opts.learning_rate,
+        warmup_steps=max(1, steps // 20),
+    )
+
+
+def _compile(model: Any, learning_rate: Any) -> None:
+    """(Re)compile with a fresh optimizer: the averaged epochs start from clean Adam moments."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=1e-4),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        metrics=["accuracy"],
     )
 
 

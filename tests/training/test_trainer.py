@@ -36,10 +36,11 @@ def test_train_smoke_run_writes_a_working_int8_model(tmp_path):
     _tiny_npz(tmp_path / "tiny.npz")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
-    cmd += ["--out", str(out), "--epochs", "2", "--samples-per-class", "2"]
+    cmd += ["--out", str(out), "--epochs", "2", "--swa-epochs", "2", "--samples-per-class", "2"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "epoch 2/2" in result.stderr
+    assert "epoch 2/4:" in result.stderr and "epoch 4/4 (averaged)" in result.stderr
+    assert "average of the last 2 epochs" in result.stderr
 
     meta = json.loads((out / "arasl_int8.json").read_text())
     assert meta["classes"] == list(MODEL_CLASSES)
@@ -64,4 +65,28 @@ def test_train_without_data_is_a_one_line_error(tmp_path):
     result = subprocess.run([*cmd, "--out", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 2
     assert "nope.npz: no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_train_on_val_trains_on_the_validation_blocks_and_reports_no_val_figure(tmp_path):
+    _tiny_npz(tmp_path / "tiny.npz")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
+    cmd += ["--out", str(out), "--epochs", "1", "--swa-epochs", "1", "--train-on-val"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "train (validation blocks included)" in result.stderr
+    assert "average of the last 1 epochs: val acc -" in result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["val_accuracy"] is None
+    assert json.loads((out / "arasl_int8.json").read_text())["training"]["train_on_val"] is True
+
+
+def test_train_on_val_without_averaging_is_a_one_line_error(tmp_path):
+    _tiny_npz(tmp_path / "tiny.npz")
+    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
+    cmd += ["--out", str(tmp_path / "out"), "--train-on-val", "--swa-epochs", "0"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert "--train-on-val needs --swa-epochs" in result.stderr
     assert "Traceback" not in result.stderr
