@@ -110,7 +110,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         val_acc = validate()
         _progress(
             f"epoch {epoch + 1}/{total}{' (averaged)' if epoch >= opts.epochs else ''}: "
-            f"loss {history.history['loss'][-1]:.4f} val acc {_percent(val_acc)} "
+            f"loss {history.history['loss'][-1]:.4f} val acc {_score(val_acc)} "
             f"{time.monotonic() - start:.0f} s"
         )
         return val_acc
@@ -126,7 +126,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         refresh_batch_norm(model, x[..., None].astype(np.float32) / 255.0)
     val_acc = validate()
     what = f"average of the last {average.count} epochs" if average.count else "best epoch"
-    _progress(f"{what}: val acc {_percent(val_acc)}")
+    _progress(f"{what}: val acc {_score(val_acc)}")
 
     opts.out.mkdir(parents=True, exist_ok=True)
     model.save(opts.out / "arasl_float.keras")
@@ -193,7 +193,7 @@ def _train_epochs(
     return average
 
 
-def _percent(value: float | None) -> str:
+def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
