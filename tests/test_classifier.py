@@ -68,7 +68,7 @@ def test_committed_samples_are_classified_correctly(
 ) -> None:
     """At least 95% of the held-out samples (152 of 160 measured for the shipped model)."""
     accuracy, wrong = _sample_accuracy(classifier, sample_files)
-    assert accuracy >= 0.95 - 1e-9, f"{accuracy:.3f} correct; wrong: {wrong}"
+    assert accuracy >= 0.95, f"{accuracy:.3f} correct; wrong: {wrong}"
 
 
 def test_prediction_carries_text_confidence_and_probabilities(

@@ -73,6 +73,11 @@ def _progress(message: str) -> None:
 
 def train(opts: TrainOptions) -> dict[str, Any]:
     """Run the whole pipeline; writes the model and its figures into ``opts.out``."""
+    if opts.train_on_val and not opts.swa_epochs:  # before loading TensorFlow and the data
+        raise UserError(
+            "--train-on-val needs --swa-epochs: without validation blocks there is no best "
+            "epoch to keep"
+        )
     tf = _import_tf()
     import keras
 
@@ -154,11 +159,6 @@ def train(opts: TrainOptions) -> dict[str, Any]:
 
 
 def _training_rows(opts: TrainOptions, split: Split) -> np.ndarray:
-    if opts.train_on_val and not opts.swa_epochs:
-        raise UserError(
-            "--train-on-val needs --swa-epochs: without validation blocks there is no best "
-            "epoch to keep"
-        )
     rows = np.sort(np.concatenate([split.train, split.val])) if opts.train_on_val else split.train
     return rows if opts.limit is None else rows[: opts.limit]
 
