@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from edge_arasl.training.options import TrainOptions as Defaults
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -16,20 +18,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, type=Path, help="ArASL .npz or folder of classes")
     p.add_argument("--out", required=True, type=Path, help="output folder for model and figures")
     p.add_argument(
-        "--epochs", type=int, default=32, help="epochs of cosine learning-rate decay (default: 32)"
+        "--epochs",
+        type=int,
+        default=Defaults.epochs,
+        help="epochs of cosine learning-rate decay (default: %(default)s)",
     )
     p.add_argument(
         "--swa-epochs",
         type=int,
-        default=0,
+        default=Defaults.swa_epochs,
         help="then N epochs at a tenth of the learning rate, their weights averaged and "
-        "exported; 0 exports the epoch best on validation (default: 0)",
+        "exported; 0 exports the epoch best on validation (default: %(default)s)",
     )
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--learning-rate", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=Defaults.batch_size)
+    p.add_argument("--learning-rate", type=float, default=Defaults.learning_rate)
+    p.add_argument("--seed", type=int, default=Defaults.seed)
     p.add_argument("--limit", type=int, help="use only the first N training rows (smoke run)")
-    p.add_argument("--samples-per-class", type=int, default=5)
+    p.add_argument(
+        "--samples-per-class",
+        type=int,
+        default=Defaults.samples_per_class,
+        help="held-out test images saved beside the model (default: %(default)s)",
+    )
     p.add_argument(
         "--train-on-val",
         action="store_true",
@@ -38,18 +48,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--light-epochs",
         type=int,
-        default=0,
-        help="train the last N epochs at half augmentation strength (default: 0)",
+        default=Defaults.light_epochs,
+        help="train the last N epochs at half augmentation strength (default: %(default)s)",
     )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_arasl.training.trainer import TrainOptions, train
+    from edge_arasl.training.trainer import train
 
     train(
-        TrainOptions(
+        Defaults(
             data=args.data,
             out=args.out,
             epochs=args.epochs,

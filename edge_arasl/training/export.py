@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from edge_arasl.preprocess import INPUT_SIZE
 
 if TYPE_CHECKING:
     from edge_arasl.dataset import Dataset, Split
-    from edge_arasl.training.trainer import TrainOptions
+    from edge_arasl.training.options import TrainOptions
 
 
 def convert_int8(tf: Any, model: Any, representative: np.ndarray) -> bytes:
@@ -88,9 +89,26 @@ def write_metadata(opts: TrainOptions, *, params: int, macs: int) -> None:
             "train_on_val": opts.train_on_val,
             "seed": opts.seed,
             "batch_size": opts.batch_size,
+            "init": previous_training(opts.init),
         },
     }
     dump_json(opts.out / f"{MODEL_NAME}.json", metadata)
+
+
+def previous_training(init: Path | None) -> dict[str, Any] | str | None:
+    """How the model training started from was trained, so a two-stage recipe reads whole.
+
+    That is the ``training`` entry of the metadata a previous run wrote beside it; None when
+    training started from scratch, ``"unknown"`` when the starting model has no metadata.
+    """
+    from edge_arasl.training.trainer import MODEL_NAME
+
+    if init is None:
+        return None
+    try:
+        return json.loads((init.parent / f"{MODEL_NAME}.json").read_text("utf-8"))["training"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
 
 
 def write_outputs(

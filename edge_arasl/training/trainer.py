@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,26 +26,11 @@ from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.training.augment import augmented_epoch
 from edge_arasl.training.averaging import WeightAverage, refresh_batch_norm
+from edge_arasl.training.options import TrainOptions
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "arasl_int8"
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    data: Path
-    out: Path
-    epochs: int = 32
-    batch_size: int = 128
-    learning_rate: float = 3e-3
-    seed: int = 0
-    limit: int | None = None  # train on the first N training rows only (smoke runs)
-    init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch
-    light_epochs: int = 0  # last epochs at half augmentation strength
-    swa_epochs: int = 0  # then epochs at learning_rate / 10 whose weights are averaged
-    train_on_val: bool = False  # validation blocks join training (needs swa_epochs)
-    samples_per_class: int = 3
 
 
 def _import_tf() -> Any:
@@ -78,6 +62,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
             "--train-on-val needs --swa-epochs: without validation blocks there is no best "
             "epoch to keep"
         )
+    _check_init_split(opts)
     tf = _import_tf()
     import keras
 
@@ -218,6 +203,22 @@ def _compile(model: Any, learning_rate: Any) -> None:
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
         metrics=["accuracy"],
     )
+
+
+def _check_init_split(opts: TrainOptions) -> None:
+    """Fine-tuning must keep the split its starting model was trained on.
+
+    The split depends on the seed; with another one, some of this run's test blocks were that
+    model's training data and the test figures would flatter it.
+    """
+    from edge_arasl.training.export import previous_training
+
+    before = previous_training(opts.init)
+    if isinstance(before, dict) and before.get("seed", opts.seed) != opts.seed:
+        raise UserError(
+            f"{opts.init}: trained with --seed {before['seed']}, which splits the data "
+            f"differently; fine-tune it with --seed {before['seed']}"
+        )
 
 
 def _initial_model(opts: TrainOptions, build_model: Any) -> Any:

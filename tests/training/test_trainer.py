@@ -44,6 +44,7 @@ def test_train_smoke_run_writes_a_working_int8_model(tmp_path):
 
     meta = json.loads((out / "arasl_int8.json").read_text())
     assert meta["classes"] == list(MODEL_CLASSES)
+    assert meta["training"]["init"] is None  # trained from scratch
     interpreter = Interpreter(model_path=str(out / "arasl_int8.tflite"))
     interpreter.allocate_tensors()
     inp = interpreter.get_input_details()[0]
@@ -68,18 +69,29 @@ def test_train_without_data_is_a_one_line_error(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_train_on_val_trains_on_the_validation_blocks_and_reports_no_val_figure(tmp_path):
+def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stages(tmp_path):
+    """``make model``'s recipe: a first run, then averaged epochs on train + validation."""
     _tiny_npz(tmp_path / "tiny.npz")
-    out = tmp_path / "out"
     cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
-    cmd += ["--out", str(out), "--epochs", "1", "--swa-epochs", "1", "--train-on-val"]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    stage1 = [*cmd, "--out", str(tmp_path / "stage1"), "--epochs", "1", "--seed", "3"]
+    result = subprocess.run(stage1, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = tmp_path / "stage2"
+    cmd += ["--out", str(out), "--init", str(tmp_path / "stage1" / "arasl_float.keras")]
+    cmd += ["--epochs", "0", "--swa-epochs", "1", "--train-on-val"]
+    other_split = subprocess.run([*cmd, "--seed", "0"], capture_output=True, text=True)
+    assert other_split.returncode == 2 and "Traceback" not in other_split.stderr
+    assert "trained with --seed 3" in other_split.stderr and not out.exists()
+    result = subprocess.run([*cmd, "--seed", "3"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "train (validation blocks included)" in result.stderr
     assert "average of the last 1 epochs: val acc -" in result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["val_accuracy"] is None
-    assert json.loads((out / "arasl_int8.json").read_text())["training"]["train_on_val"] is True
+    training = json.loads((out / "arasl_int8.json").read_text())["training"]
+    assert training["train_on_val"] is True and training["swa_epochs"] == 1
+    assert training["init"]["epochs"] == 1 and training["init"]["seed"] == 3
+    assert training["init"]["init"] is None
 
 
 def test_train_on_val_without_averaging_is_a_one_line_error(tmp_path):

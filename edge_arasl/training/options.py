@@ -1,0 +1,26 @@
+"""What one ``edge-arasl train`` run is asked to do; the CLI takes its defaults from here.
+
+Kept apart from the trainer so the CLI can read the defaults without importing the training
+stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    data: Path
+    out: Path
+    epochs: int = 32  # of cosine learning-rate decay
+    batch_size: int = 128
+    learning_rate: float = 3e-3
+    seed: int = 0
+    limit: int | None = None  # train on the first N training rows only (smoke runs)
+    init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch
+    light_epochs: int = 0  # last epochs at half augmentation strength
+    swa_epochs: int = 0  # then epochs at learning_rate / 10 whose weights are averaged
+    train_on_val: bool = False  # validation blocks join training (needs swa_epochs)
+    samples_per_class: int = 5  # held-out test images saved beside the model
