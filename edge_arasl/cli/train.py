@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from pathlib import Path
 
-from edge_arasl.training.options import TrainOptions as Defaults
+from edge_arasl.training.options import TrainOptions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,24 +21,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--epochs",
         type=int,
-        default=Defaults.epochs,
+        default=TrainOptions.epochs,
         help="epochs of cosine learning-rate decay (default: %(default)s)",
     )
     p.add_argument(
         "--swa-epochs",
         type=int,
-        default=Defaults.swa_epochs,
+        default=TrainOptions.swa_epochs,
         help="then N epochs at a tenth of the learning rate, their weights averaged and "
         "exported; 0 exports the epoch best on validation (default: %(default)s)",
     )
-    p.add_argument("--batch-size", type=int, default=Defaults.batch_size)
-    p.add_argument("--learning-rate", type=float, default=Defaults.learning_rate)
-    p.add_argument("--seed", type=int, default=Defaults.seed)
+    p.add_argument("--batch-size", type=int, default=TrainOptions.batch_size)
+    p.add_argument("--learning-rate", type=float, default=TrainOptions.learning_rate)
+    p.add_argument("--seed", type=int, default=TrainOptions.seed)
     p.add_argument("--limit", type=int, help="use only the first N training rows (smoke run)")
     p.add_argument(
         "--samples-per-class",
         type=int,
-        default=Defaults.samples_per_class,
+        default=TrainOptions.samples_per_class,
         help="held-out test images saved beside the model (default: %(default)s)",
     )
     p.add_argument(
@@ -48,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--light-epochs",
         type=int,
-        default=Defaults.light_epochs,
+        default=TrainOptions.light_epochs,
         help="train the last N epochs at half augmentation strength (default: %(default)s)",
     )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
@@ -58,20 +59,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from edge_arasl.training.trainer import train
 
-    train(
-        Defaults(
-            data=args.data,
-            out=args.out,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            seed=args.seed,
-            limit=args.limit,
-            samples_per_class=args.samples_per_class,
-            init=args.init,
-            light_epochs=args.light_epochs,
-            swa_epochs=args.swa_epochs,
-            train_on_val=args.train_on_val,
-        )
-    )
+    train(TrainOptions(**{f.name: getattr(args, f.name) for f in fields(TrainOptions)}))
     return 0

@@ -71,8 +71,14 @@ def save_samples(data: Dataset, split: Split, out: Path, per_class: int) -> int:
     return count
 
 
-def write_metadata(opts: TrainOptions, *, params: int, macs: int) -> None:
-    """The JSON beside the model that the runtime reads (classes, input format)."""
+def write_metadata(
+    opts: TrainOptions, *, params: int, macs: int, init_training: dict[str, Any] | str | None
+) -> None:
+    """The JSON beside the model that the runtime reads (classes, input format).
+
+    ``init_training`` is :func:`previous_training` of ``opts.init``: the starting model's own
+    training, so a two-stage recipe reads whole.
+    """
     from edge_arasl.training.trainer import MODEL_NAME, dump_json
 
     metadata = {
@@ -89,14 +95,14 @@ def write_metadata(opts: TrainOptions, *, params: int, macs: int) -> None:
             "train_on_val": opts.train_on_val,
             "seed": opts.seed,
             "batch_size": opts.batch_size,
-            "init": previous_training(opts.init),
+            "init": init_training,
         },
     }
     dump_json(opts.out / f"{MODEL_NAME}.json", metadata)
 
 
 def previous_training(init: Path | None) -> dict[str, Any] | str | None:
-    """How the model training started from was trained, so a two-stage recipe reads whole.
+    """How the model that training starts from was trained.
 
     That is the ``training`` entry of the metadata a previous run wrote beside it; None when
     training started from scratch, ``"unknown"`` when the starting model has no metadata.

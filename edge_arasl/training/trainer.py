@@ -62,7 +62,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
             "--train-on-val needs --swa-epochs: without validation blocks there is no best "
             "epoch to keep"
         )
-    _check_init_split(opts)
+    init_training = _init_training(opts)
     tf = _import_tf()
     import keras
 
@@ -127,7 +127,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     model_path = opts.out / f"{MODEL_NAME}.tflite"
     model_path.write_bytes(tflite_bytes)
     params, macs = int(model.count_params()), count_macs(model)
-    write_metadata(opts, params=params, macs=macs)
+    write_metadata(opts, params=params, macs=macs, init_training=init_training)
     # The int8 figures come from the runtime's own classifier, exactly as users run the model.
     int8_pred = Classifier(model_path, num_threads=2).probabilities_batch(x_test).argmax(1)
     return write_outputs(
@@ -205,8 +205,8 @@ def _compile(model: Any, learning_rate: Any) -> None:
     )
 
 
-def _check_init_split(opts: TrainOptions) -> None:
-    """Fine-tuning must keep the split its starting model was trained on.
+def _init_training(opts: TrainOptions) -> dict[str, Any] | str | None:
+    """How the starting model was trained; fine-tuning must keep the split it was trained on.
 
     The split depends on the seed; with another one, some of this run's test blocks were that
     model's training data and the test figures would flatter it.
@@ -219,6 +219,7 @@ def _check_init_split(opts: TrainOptions) -> None:
             f"{opts.init}: trained with --seed {before['seed']}, which splits the data "
             f"differently; fine-tune it with --seed {before['seed']}"
         )
+    return before
 
 
 def _initial_model(opts: TrainOptions, build_model: Any) -> Any:
