@@ -79,6 +79,7 @@ def write_metadata(
     ``init_training`` is :func:`previous_training` of ``opts.init``: the starting model's own
     training, so a two-stage recipe reads whole.
     """
+    from edge_arasl.training.architecture import NAME as ARCHITECTURE
     from edge_arasl.training.trainer import MODEL_NAME, dump_json
 
     metadata = {
@@ -86,7 +87,7 @@ def write_metadata(
         "model": f"{MODEL_NAME}.tflite",
         "classes": list(MODEL_CLASSES),
         "input": {"size": INPUT_SIZE, "color": "gray", "scale": 1 / 255, "resize": "area"},
-        "architecture": "arasl_dwsep",
+        "architecture": ARCHITECTURE,
         "params": params,
         "macs": macs,
         "training": {

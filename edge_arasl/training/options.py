@@ -14,7 +14,7 @@ from pathlib import Path
 class TrainOptions:
     data: Path
     out: Path
-    epochs: int = 32  # of cosine learning-rate decay
+    epochs: int = 24  # of cosine learning-rate decay
     batch_size: int = 128
     learning_rate: float = 3e-3
     seed: int = 0
