@@ -5,8 +5,8 @@ the resolution with a strided 3x3 convolution and refine with another (32, 64 an
 channels, batch norm and ReLU after every convolution), and global average pooling feeds the
 classifier. About 0.30 M parameters and 43 M multiply-accumulates, against the seed's
 263 k / 60 M. Plain convolutions were chosen over depthwise-separable blocks with half the
-MACs: at the same int8 latency budget they train faster on CPU (TensorFlow's depthwise
-gradients are slow) and generalised better to unseen recording sessions (models/MODEL_CARD.md).
+MACs: within the int8 latency budget they train faster in TensorFlow on CPU (80 s an epoch
+against 106 s) and generalised better to unseen recording sessions (models/MODEL_CARD.md).
 They quantise well to int8 (per-channel weights, batch norm folded by the converter).
 """
 
