@@ -18,7 +18,10 @@ the same signing alike:
    running prediction is in :attr:`LetterDecoder.current` on every frame.
 4. **Repeats.** A gap shorter than ``release_s`` is a flicker of the same letter; the same letter
    again after a longer gap is a new letter ("مدد" is meem, dal, a short release, dal).
-5. **Words.** A word ends when no letter has been held for ``word_gap_s``.
+5. **Words.** A word ends after a pause of ``word_gap_s`` with no letter and no hand in view
+   (``none`` on top or at ``none_max``). A hand in view whose sign cannot be read keeps the
+   word open, so one unreadable letter does not split a word in two; but after
+   ``word_timeout_s`` without a letter the word ends whatever is in view.
 
 A letter's ``confidence`` is the time-weighted mean of its smoothed probability while held;
 ``start`` is the first frame it was held, ``end`` the first frame it no longer was.
@@ -60,7 +63,9 @@ class DecoderSettings:
     release_s: float = 0.2
     """Gap that ends a letter: shorter gaps are flicker; the same letter again needs this much."""
     word_gap_s: float = 1.0
-    """Pause without any letter that ends a word (> release_s)."""
+    """Pause without a letter or a hand in view that ends a word (> release_s)."""
+    word_timeout_s: float = 2.5
+    """Time without a letter that ends a word even with a hand in view (>= word_gap_s)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -81,6 +86,11 @@ class DecoderSettings:
         if self.word_gap_s <= self.release_s:
             raise ValueError(
                 f"word_gap_s ({self.word_gap_s}) must be longer than release_s ({self.release_s})"
+            )
+        if self.word_timeout_s < self.word_gap_s:
+            raise ValueError(
+                f"word_timeout_s ({self.word_timeout_s}) must be at least word_gap_s "
+                f"({self.word_gap_s})"
             )
 
 
@@ -177,6 +187,7 @@ class LetterDecoder:
         self._letter: _Run | None = None  # confirmed letter, held or within its release gap
         self._candidate: _Run | None = None  # a different class held, not yet for hold_s
         self._word = _Word()
+        self._hand_seen = -math.inf  # time of the latest frame with a hand in view
 
     # -- internals --------------------------------------------------------------------------
 
@@ -202,6 +213,7 @@ class LetterDecoder:
         class_id = self.classes[top]
         if top == self._none or self._smoothed[self._none] >= self.settings.none_max:
             return None, conf
+        self._hand_seen = self._t  # a hand, even if its sign is unreadable
         ongoing = {r.class_id for r in (self._letter, self._candidate) if r is not None}
         threshold = self.settings.exit if class_id in ongoing else self.settings.enter
         return (class_id if conf >= threshold else None), conf
@@ -232,8 +244,10 @@ class LetterDecoder:
         letter = self._letter
         if letter is not None and letter.end is not None and t - letter.end >= s.release_s:
             events.append(self._close_letter())
-        if self._letter is None and self._word.classes and t - self._word.end >= s.word_gap_s:
-            events.append(self._close_word())
+        if self._letter is None and self._word.classes:
+            pause = t - max(self._word.end, self._hand_seen)
+            if pause >= s.word_gap_s or t - self._word.end >= s.word_timeout_s:
+                events.append(self._close_word())
         return events
 
     def _close_letter(self) -> LetterEvent:

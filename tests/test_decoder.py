@@ -181,6 +181,28 @@ def test_the_word_is_emitted_as_soon_as_the_pause_is_long_enough():
     assert t_word - letter.end == pytest.approx(s.word_gap_s, abs=1 / 30 + 1e-9)
 
 
+def test_an_unreadable_sign_in_view_keeps_the_word_open_until_the_timeout():
+    s = DecoderSettings()
+    # A hand in view that the model cannot read: no class reaches `enter`, `none` stays low.
+    unreadable = ("ha", s.word_gap_s + 0.5, 0.12)
+    script = [(NONE, 0.3), ("bb", 0.5), unreadable, ("aleff", 0.5), (NONE, 3.0)]
+    events = decode(script)
+    assert letters(events) == ["bb", "aleff"]
+    assert words(events) == ["با"]
+    # The same time with the hand out of view is a pause between two words.
+    script[2] = (NONE, unreadable[1])
+    assert words(decode(script)) == ["ب", "ا"]
+    # Held past word_timeout_s, even a hand in view ends the word, at the timeout.
+    script[2] = ("ha", s.word_timeout_s + 0.5, 0.12)
+    decoder = LetterDecoder(MODEL_CLASSES, s)
+    frames, _ = sample(script, 30)
+    seen = [(e, t) for p, t in frames for e in decoder.update(p, t)]
+    (first, _), (word, t_word) = seen[0], seen[1]
+    assert isinstance(word, WordEvent) and word.classes == ("bb",)
+    assert t_word - first.end == pytest.approx(s.word_timeout_s, abs=1 / 30 + 1e-9)
+    assert words([e for e, _ in seen] + decoder.finish()) == ["ب", "ا"]
+
+
 @pytest.mark.parametrize("noise", [0.0, 0.6])
 def test_the_same_signing_decodes_alike_at_15_30_and_60_fps(noise):
     script = [
@@ -270,6 +292,7 @@ def test_the_decoder_needs_a_none_class():
         ({"smoothing_s": math.inf}, "smoothing_s"),
         ({"release_s": 0.0}, "release_s"),
         ({"word_gap_s": 0.1, "release_s": 0.2}, "word_gap_s"),
+        ({"word_timeout_s": 0.5, "word_gap_s": 1.0}, "word_timeout_s"),
     ],
 )
 def test_settings_are_validated(changes, message):
