@@ -78,18 +78,21 @@ def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stage
     assert result.returncode == 0, result.stderr[-2000:]
     out = tmp_path / "stage2"
     cmd += ["--out", str(out), "--init", str(tmp_path / "stage1" / "arasl_float.keras")]
-    cmd += ["--epochs", "0", "--swa-epochs", "1", "--train-on-val"]
+    cmd += ["--epochs", "0", "--swa-epochs", "2", "--light-epochs", "1", "--train-on-val"]
     other_split = subprocess.run([*cmd, "--seed", "0"], capture_output=True, text=True)
     assert other_split.returncode == 2 and "Traceback" not in other_split.stderr
     assert "trained with --seed 3" in other_split.stderr and not out.exists()
     result = subprocess.run([*cmd, "--seed", "3"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "train (validation blocks included)" in result.stderr
-    assert "average of the last 1 epochs: val acc -" in result.stderr
+    assert "epoch 1/2 (averaged): " in result.stderr  # only the last epoch is light
+    assert "epoch 2/2 (averaged, half-strength augmentation): " in result.stderr
+    assert "average of the last 2 epochs: val acc -" in result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["val_accuracy"] is None
     training = json.loads((out / "arasl_int8.json").read_text())["training"]
-    assert training["train_on_val"] is True and training["swa_epochs"] == 1
+    assert training["train_on_val"] is True and training["swa_epochs"] == 2
+    assert training["light_epochs"] == 1 and training["init"]["light_epochs"] == 0
     assert training["init"]["epochs"] == 1 and training["init"]["seed"] == 3
     assert training["init"]["init"] is None
 
@@ -102,3 +105,13 @@ def test_train_on_val_without_averaging_is_a_one_line_error(tmp_path):
     assert result.returncode == 2
     assert "--train-on-val needs --swa-epochs" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_light_epochs_are_the_last_of_the_run_averaged_ones_included():
+    from edge_arasl.training.trainer import augmentation_strength
+
+    stage2 = [augmentation_strength(e, total=12, light_epochs=12) for e in range(12)]
+    assert stage2 == [0.5] * 12
+    run = [augmentation_strength(e, total=36, light_epochs=4) for e in range(36)]
+    assert run == [1.0] * 32 + [0.5] * 4
+    assert {augmentation_strength(e, total=36, light_epochs=0) for e in range(36)} == {1.0}
