@@ -47,10 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train on the validation blocks too (needs --swa-epochs; no validation figure)",
     )
     p.add_argument(
-        "--light-epochs",
-        type=int,
-        default=TrainOptions.light_epochs,
-        help="train the last N epochs at half augmentation strength (default: %(default)s)",
+        "--swa-strength",
+        type=float,
+        default=TrainOptions.swa_strength,
+        help="augmentation strength of the averaged epochs, 0 (none) to 1 (full, as in the "
+        "cosine epochs) (default: %(default)s)",
     )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
     p.set_defaults(func=run)

@@ -95,8 +95,8 @@ def dark_room(
 def augment(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """One randomly changed copy of a 64x64 uint8 hand image (uint8).
 
-    ``strength`` (0..1) scales every range and probability; ``edge-arasl train --light-epochs``
-    ends training with epochs at half strength, closer to the clean images (not in the recipe).
+    ``strength`` (0..1) scales every range and probability; ``edge-arasl train --swa-strength``
+    sets it for the averaged epochs, which end training closer to the clean images.
     """
     x = image.astype(np.float32)
     if rng.random() < 0.4 * strength:

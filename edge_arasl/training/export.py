@@ -93,7 +93,7 @@ def write_metadata(
         "training": {
             "epochs": opts.epochs,
             "swa_epochs": opts.swa_epochs,
-            "light_epochs": opts.light_epochs,
+            "swa_strength": opts.swa_strength,
             "train_on_val": opts.train_on_val,
             "seed": opts.seed,
             "batch_size": opts.batch_size,

@@ -20,7 +20,7 @@ class TrainOptions:
     seed: int = 0
     limit: int | None = None  # train on the first N training rows only (smoke runs)
     init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch
-    light_epochs: int = 0  # last epochs at half augmentation strength
     swa_epochs: int = 0  # then epochs at learning_rate / 10 whose weights are averaged
+    swa_strength: float = 0.25  # augmentation strength (0..1) of the averaged epochs
     train_on_val: bool = False  # validation blocks join training (needs swa_epochs)
     samples_per_class: int = 5  # held-out test images saved beside the model

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,7 +40,8 @@ def test_train_smoke_run_writes_a_working_int8_model(tmp_path):
     cmd += ["--out", str(out), "--epochs", "2", "--swa-epochs", "2", "--samples-per-class", "2"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "epoch 2/4:" in result.stderr and "epoch 4/4 (averaged)" in result.stderr
+    assert "epoch 2/4:" in result.stderr
+    assert "epoch 4/4 (averaged, augmentation at 0.25 strength)" in result.stderr
     assert "average of the last 2 epochs" in result.stderr
 
     meta = json.loads((out / "arasl_int8.json").read_text())
@@ -78,21 +80,20 @@ def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stage
     assert result.returncode == 0, result.stderr[-2000:]
     out = tmp_path / "stage2"
     cmd += ["--out", str(out), "--init", str(tmp_path / "stage1" / "arasl_float.keras")]
-    cmd += ["--epochs", "0", "--swa-epochs", "2", "--light-epochs", "1", "--train-on-val"]
+    cmd += ["--epochs", "0", "--swa-epochs", "2", "--swa-strength", "0.5", "--train-on-val"]
     other_split = subprocess.run([*cmd, "--seed", "0"], capture_output=True, text=True)
     assert other_split.returncode == 2 and "Traceback" not in other_split.stderr
     assert "trained with --seed 3" in other_split.stderr and not out.exists()
     result = subprocess.run([*cmd, "--seed", "3"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "train (validation blocks included)" in result.stderr
-    assert "epoch 1/2 (averaged): " in result.stderr  # only the last epoch is light
-    assert "epoch 2/2 (averaged, half-strength augmentation): " in result.stderr
+    assert "epoch 2/2 (averaged, augmentation at 0.5 strength): " in result.stderr
     assert "average of the last 2 epochs: val acc -" in result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["val_accuracy"] is None
     training = json.loads((out / "arasl_int8.json").read_text())["training"]
     assert training["train_on_val"] is True and training["swa_epochs"] == 2
-    assert training["light_epochs"] == 1 and training["init"]["light_epochs"] == 0
+    assert training["swa_strength"] == 0.5 and training["init"]["swa_strength"] == 0.25
     assert training["init"]["epochs"] == 1 and training["init"]["seed"] == 3
     assert training["init"]["init"] is None
 
@@ -107,11 +108,21 @@ def test_train_on_val_without_averaging_is_a_one_line_error(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_light_epochs_are_the_last_of_the_run_averaged_ones_included():
+def test_only_the_averaged_epochs_get_the_lighter_augmentation():
+    from edge_arasl.training.options import TrainOptions
     from edge_arasl.training.trainer import augmentation_strength
 
-    stage2 = [augmentation_strength(e, total=12, light_epochs=12) for e in range(12)]
-    assert stage2 == [0.5] * 12
-    run = [augmentation_strength(e, total=36, light_epochs=4) for e in range(36)]
-    assert run == [1.0] * 32 + [0.5] * 4
-    assert {augmentation_strength(e, total=36, light_epochs=0) for e in range(36)} == {1.0}
+    opts = TrainOptions(data=Path("d"), out=Path("o"), epochs=3, swa_epochs=2, swa_strength=0.4)
+    assert [augmentation_strength(e, opts) for e in range(5)] == [1, 1, 1, 0.4, 0.4]
+    stage2 = TrainOptions(data=Path("d"), out=Path("o"), epochs=0, swa_epochs=2, swa_strength=0)
+    assert [augmentation_strength(e, stage2) for e in range(2)] == [0, 0]
+
+
+@pytest.mark.parametrize("strength", ["-0.1", "1.5"])
+def test_swa_strength_outside_0_to_1_is_a_one_line_error(tmp_path, strength):
+    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "d.npz")]
+    cmd += ["--out", str(tmp_path / "out"), "--swa-epochs", "2", "--swa-strength", strength]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert f"--swa-strength {float(strength):g}: must be between 0 and 1" in result.stderr
+    assert "Traceback" not in result.stderr
