@@ -33,7 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--batch-size", type=int, default=TrainOptions.batch_size)
     p.add_argument("--learning-rate", type=float, default=TrainOptions.learning_rate)
-    p.add_argument("--seed", type=int, default=TrainOptions.seed)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=TrainOptions.seed,
+        help="seeds the block split, the augmentation and the initial weights "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--init-seed",
+        type=int,
+        help="seed the initial weights and dropout apart from --seed, for another model on the "
+        "same split and augmentation",
+    )
     p.add_argument("--limit", type=int, help="use only the first N training rows (smoke run)")
     p.add_argument(
         "--samples-per-class",

@@ -96,6 +96,7 @@ def write_metadata(
             "swa_strength": opts.swa_strength,
             "train_on_val": opts.train_on_val,
             "seed": opts.seed,
+            "init_seed": opts.init_seed,
             "batch_size": opts.batch_size,
             "init": init_training,
         },

@@ -71,7 +71,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     from edge_arasl.training.architecture import build_model, count_macs
     from edge_arasl.training.export import convert_int8, write_metadata, write_outputs
 
-    keras.utils.set_random_seed(opts.seed)
+    keras.utils.set_random_seed(opts.seed if opts.init_seed is None else opts.init_seed)
     data = load_dataset(opts.data)
     labels = model_labels(data, MODEL_CLASSES)
     split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
@@ -127,7 +127,8 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     model.save(opts.out / "arasl_float.keras")
     x_test, y_test = data.images[split.test], labels[split.test]
     float_pred = model.predict(_dataset(tf, x_test, y_test, 512), verbose=0).argmax(1)
-    rep_rows = np.random.default_rng(opts.seed).choice(train_rows, 400, replace=False)
+    n_rep = min(400, len(train_rows))  # a --limit smoke run may have fewer rows
+    rep_rows = np.random.default_rng(opts.seed).choice(train_rows, n_rep, replace=False)
     tflite_bytes = convert_int8(tf, model, data.images[rep_rows])
     model_path = opts.out / f"{MODEL_NAME}.tflite"
     model_path.write_bytes(tflite_bytes)

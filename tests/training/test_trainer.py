@@ -76,6 +76,7 @@ def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stage
     _tiny_npz(tmp_path / "tiny.npz")
     cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
     stage1 = [*cmd, "--out", str(tmp_path / "stage1"), "--epochs", "1", "--seed", "3"]
+    stage1 += ["--init-seed", "7"]  # other initial weights, the same split as --seed 3
     result = subprocess.run(stage1, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     out = tmp_path / "stage2"
@@ -95,7 +96,27 @@ def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stage
     assert training["train_on_val"] is True and training["swa_epochs"] == 2
     assert training["swa_strength"] == 0.5 and training["init"]["swa_strength"] == 0.25
     assert training["init"]["epochs"] == 1 and training["init"]["seed"] == 3
+    assert training["init"]["init_seed"] == 7 and training["init_seed"] is None
     assert training["init"]["init"] is None
+
+
+def test_init_seed_changes_the_initial_weights_not_the_split(tmp_path):
+    import keras
+
+    _tiny_npz(tmp_path / "tiny.npz")
+    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
+    cmd += ["--epochs", "1", "--limit", "64", "--samples-per-class", "1"]
+    runs = {seed: tmp_path / f"init{seed}" for seed in ("1", "2")}
+    for seed, out in runs.items():
+        result = subprocess.run(
+            [*cmd, "--out", str(out), "--init-seed", seed], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    one, two = (keras.models.load_model(out / "arasl_float.keras") for out in runs.values())
+    assert not np.allclose(
+        one.get_layer("stem").get_weights()[0], two.get_layer("stem").get_weights()[0]
+    )
+    assert (runs["1"] / "split.json").read_text() == (runs["2"] / "split.json").read_text()
 
 
 def test_train_on_val_without_averaging_is_a_one_line_error(tmp_path):
