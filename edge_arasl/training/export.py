@@ -19,13 +19,17 @@ if TYPE_CHECKING:
 
 
 def convert_int8(tf: Any, model: Any, representative: np.ndarray) -> bytes:
-    """Int8 weights and activations, int8 input (pixels/255 quantised) and int8 output."""
+    """Int8 weights and activations, int8 input (pixels/255 quantised) and int8 output.
+
+    The network is converted in its faster inference form (:func:`inference_model`).
+    """
+    from edge_arasl.training.architecture import inference_model
 
     def samples() -> Any:
         for image in representative:
             yield [image[None, :, :, None].astype(np.float32) / 255.0]
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter = tf.lite.TFLiteConverter.from_keras_model(inference_model(model))
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = samples
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
