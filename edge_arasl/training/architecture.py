@@ -62,12 +62,13 @@ def inference_model(model: Any) -> Any:
     """The same function with the full-resolution stem computed on 2x2 pixel blocks, for int8.
 
     XNNPACK's int8 convolution costs about the same per output pixel whether it makes 16
-    channels or 64, so the stem (4,096 pixels, 16 channels) took over half of the model's
-    time. Here the image goes through space-to-depth (32x32x4), one 3x3 convolution makes
-    the 16 stem channels of all four pixels of each block (64 channels, the stem's kernel
-    placed at the four offsets), and depth-to-space restores the 64x64x16 map the next layer
-    expects. Same weights, same arithmetic up to int8 rounding; only the exported ``.tflite``
-    uses this form, the trained ``.keras`` model keeps the plain one.
+    channels or 64, so on the x86 development machine the stem (4,096 pixels, 16 channels)
+    took over half of the model's time (models/MODEL_CARD.md, Speed). Here the image goes
+    through space-to-depth (32x32x4), one 3x3 convolution makes the 16 stem channels of all
+    four pixels of each block (64 channels, the stem's kernel placed at the four offsets), and
+    depth-to-space restores the 64x64x16 map the next layer expects. Same weights, same
+    arithmetic up to int8 rounding; only the exported ``.tflite`` uses this form, the trained
+    ``.keras`` model keeps the plain one.
     """
     import keras
     import tensorflow as tf
