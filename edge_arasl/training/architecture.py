@@ -68,8 +68,11 @@ def inference_model(model: Any) -> Any:
     four pixels of each block (64 channels, the stem's kernel placed at the four offsets), and
     depth-to-space restores the 64x64x16 map the next layer expects. Same weights, same
     arithmetic up to int8 rounding; only the exported ``.tflite`` uses this form, the trained
-    ``.keras`` model keeps the plain one.
+    ``.keras`` model keeps the plain one. Any other network (an older ``.keras`` given to
+    ``--init``) is returned as it is: the rebuild below assumes this one's layers.
     """
+    if model.name != NAME:
+        return model
     import keras
     import tensorflow as tf
     from keras import layers

@@ -30,6 +30,15 @@ def test_inference_form_computes_the_same_function():
     assert [layer.name for layer in twin.layers][:2] == ["pixels", "stem_blocks"]
 
 
+def test_other_networks_are_exported_as_they_are():
+    import keras
+
+    inputs = keras.Input((64, 64, 1))
+    stem = keras.layers.Conv2D(16, 3, strides=2, name="stem")(inputs)  # not this network's stem
+    other = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(stem), name="older_cnn")
+    assert inference_model(other) is other
+
+
 def test_macs_count_convolutions_and_the_classifier():
     model = build_model(33)
     stem = 64 * 64 * 16 * 9
