@@ -6,9 +6,10 @@ extra is). All are imported lazily, so classification never needs TensorFlow.
 
 The model's metadata sits beside it (same stem, ``.json``): its class ids in output order and
 its input (``size``, ``color`` "gray", ``scale``: the factor from pixels to what the network was
-trained on). Input quantisation is folded into a 256-entry lookup table and the input buffer is
-allocated once, so a frame costs one table lookup, ``set_tensor``, ``invoke`` and
-``get_tensor``. An interpreter is not thread-safe: use one :class:`Classifier` per thread.
+trained on; optional ``margin``: see :func:`edge_arasl.preprocess.add_margin`). Input
+quantisation is folded into a 256-entry lookup table and the input buffer is allocated once, so
+a frame costs one table lookup, ``set_tensor``, ``invoke`` and ``get_tensor``. An interpreter
+is not thread-safe: use one :class:`Classifier` per thread.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC
-from edge_arasl.preprocess import prepare
+from edge_arasl.preprocess import add_margin, prepare
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class ModelMetadata:
     classes: tuple[str, ...]
     input_size: int
     input_scale: float
+    input_margin: int = 0
 
 
 def load_metadata(path: Path) -> ModelMetadata:
@@ -103,7 +105,12 @@ def load_metadata(path: Path) -> ModelMetadata:
         raise UserError(f"{path}: 'input.color' must be \"gray\", not {color!r}")
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not scale > 0:
         raise UserError(f"{path}: 'input.scale' must be a positive number, not {scale!r}")
-    return ModelMetadata(tuple(classes), size, float(scale))
+    margin = spec.get("margin", 0)
+    if not isinstance(margin, int) or isinstance(margin, bool) or not 0 <= margin < size // 4:
+        raise UserError(
+            f"{path}: 'input.margin' must be an integer from 0 to {size // 4 - 1}, not {margin!r}"
+        )
+    return ModelMetadata(tuple(classes), size, float(scale), margin)
 
 
 def interpreter_class(backend: str | None = None) -> tuple[str, type]:
@@ -205,7 +212,8 @@ def _input_table(dtype: type, quantization: tuple[float, int], pixel_scale: floa
 class Classifier:
     """Probabilities over the model's classes for a hand image.
 
-    ``model_path`` defaults to the shipped model; ``backend`` forces one of :data:`BACKENDS`.
+    ``model_path`` defaults to the shipped model; ``backend`` forces one of :data:`BACKENDS`;
+    ``margin`` replaces the metadata's input margin (to measure another one).
     """
 
     def __init__(
@@ -213,6 +221,7 @@ class Classifier:
         model_path: str | Path | None = None,
         num_threads: int = 1,
         backend: str | None = None,
+        margin: int | None = None,
     ) -> None:
         path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
         if not isinstance(num_threads, int) or num_threads < 1:
@@ -223,6 +232,11 @@ class Classifier:
         self.model_path = path
         self.classes: tuple[str, ...] = meta.classes
         self.input_size: int = meta.input_size
+        self.input_margin: int = meta.input_margin if margin is None else margin
+        if not 0 <= self.input_margin < self.input_size // 4:
+            raise UserError(
+                f"margin {self.input_margin}: must be from 0 to {self.input_size // 4 - 1} pixels"
+            )
         self.num_threads = num_threads
         self._texts = tuple(ARABIC[c] for c in meta.classes)
         try:
@@ -276,12 +290,17 @@ class Classifier:
         self._softmax = not softmax
 
     def probabilities_prepared(self, gray: np.ndarray) -> np.ndarray:
-        """Class probabilities (float32, model order) of an ``input_size`` square gray uint8."""
+        """Class probabilities (float32, model order) of an ``input_size`` square gray uint8.
+
+        The model's ``margin``, if any, is added here, so every caller frames alike.
+        """
         if gray.shape != self._pixels.shape or gray.dtype != np.uint8:
             raise UserError(
                 f"prepared image must be {self.input_size}x{self.input_size} uint8, "
                 f"not {gray.shape} {gray.dtype}"
             )
+        if self.input_margin:
+            gray = add_margin(gray, self.input_margin)
         np.take(self._table, gray, out=self._pixels, mode="clip")
         self._set_tensor(self._input_index, self._input)
         self._invoke()

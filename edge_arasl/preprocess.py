@@ -62,6 +62,20 @@ def prepare(image: np.ndarray, color: str = "bgr", size: int = INPUT_SIZE) -> np
     return resize(to_gray(image, color), size)
 
 
+def add_margin(gray: np.ndarray, margin: int) -> np.ndarray:
+    """Shrink a square image by ``margin`` pixels a side and repeat its edge pixels back out.
+
+    A model whose metadata sets ``input.margin`` was trained on images framed so (the hand at
+    ``(size - 2 * margin) / size`` of the crop's scale), and the classifier frames every input
+    the same way. Bilinear: a tenth of the cost of area averaging at this small ratio.
+    """
+    if margin == 0:
+        return gray
+    inner = gray.shape[0] - 2 * margin
+    shrunk = cv2.resize(gray, (inner, inner), interpolation=cv2.INTER_LINEAR)
+    return cv2.copyMakeBorder(shrunk, margin, margin, margin, margin, cv2.BORDER_REPLICATE)
+
+
 def to_unit_range(gray: np.ndarray) -> np.ndarray:
     """Float32 pixels in 0..1: the scale the network is trained on."""
     return gray.astype(np.float32) * np.float32(1.0 / 255.0)

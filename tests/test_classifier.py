@@ -20,6 +20,7 @@ from edge_arasl.classifier import (
 )
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC, MODEL_CLASSES
+from edge_arasl.preprocess import add_margin
 
 HAS_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
 
@@ -230,12 +231,33 @@ def test_metadata_that_is_not_json(model_copy: Path) -> None:
         ({"input": {"size": 0, "color": "gray", "scale": 1 / 255}}, "'input.size'"),
         ({"input": {"size": 64, "color": "gray"}}, "'input.scale'"),
         ({"input": {"size": 96, "color": "gray", "scale": 1 / 255}}, "does not match"),
+        ({"input": {"size": 64, "color": "gray", "scale": 1 / 255, "margin": -1}}, "input.margin"),
+        ({"input": {"size": 64, "color": "gray", "scale": 1 / 255, "margin": 16}}, "0 to 15"),
+        ({"input": {"size": 64, "color": "gray", "scale": 1 / 255, "margin": 2.5}}, "not 2.5"),
     ],
 )
 def test_invalid_metadata_is_named(model_copy: Path, changes: dict, message: str) -> None:
     write_metadata(model_copy, **changes)
     with pytest.raises(UserError, match=message):
         Classifier(model_copy)
+
+
+def test_a_model_with_a_margin_frames_every_input_so(
+    model_copy: Path, shipped_model: Path, sample_files: list[tuple[str, Path]]
+) -> None:
+    """Prepared, raw-crop and batch paths all see the image shrunk with its edge repeated."""
+    metadata = json.loads(shipped_model.with_suffix(".json").read_text(encoding="utf-8"))
+    metadata["input"]["margin"] = 4
+    write_metadata(model_copy, input=metadata["input"])
+    framed_model = Classifier(model_copy)
+    plain = Classifier(shipped_model)
+    assert framed_model.input_margin == 4 and plain.input_margin == 0
+    grays = np.stack([read_gray(path) for _, path in sample_files[::16]])
+    expected = np.stack([plain.probabilities_prepared(add_margin(g, 4)) for g in grays])
+    np.testing.assert_array_equal(framed_model.probabilities_batch(grays), expected)
+    big = cv2.resize(grays[0], (256, 256), interpolation=cv2.INTER_NEAREST)
+    np.testing.assert_array_equal(framed_model.probabilities(big), expected[0])
+    assert not np.array_equal(plain.probabilities_batch(grays), expected)
 
 
 def test_class_count_must_match_the_model_output(model_copy: Path) -> None:

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 
 from edge_arasl.errors import UserError
-from edge_arasl.preprocess import INPUT_SIZE, prepare, resize, to_gray, to_unit_range
+from edge_arasl.preprocess import (
+    INPUT_SIZE,
+    add_margin,
+    prepare,
+    resize,
+    to_gray,
+    to_unit_range,
+)
 
 
 @pytest.fixture
@@ -112,3 +119,17 @@ def test_resize_leaves_the_input_size_alone() -> None:
 def test_unusable_images_are_user_errors(image: object) -> None:
     with pytest.raises(UserError):
         prepare(image)  # type: ignore[arg-type]
+
+
+def test_no_margin_leaves_the_image_alone(training_image: np.ndarray) -> None:
+    assert add_margin(training_image, 0) is training_image
+
+
+def test_margin_shrinks_the_image_and_repeats_its_edge(training_image: np.ndarray) -> None:
+    framed = add_margin(training_image, 3)
+    assert framed.shape == training_image.shape and framed.dtype == np.uint8
+    inner = cv2.resize(training_image, (58, 58), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_array_equal(framed[3:61, 3:61], inner)
+    np.testing.assert_array_equal(framed[:3, 3:61], np.repeat(inner[:1], 3, axis=0))
+    np.testing.assert_array_equal(framed[3:61, -3:], np.repeat(inner[:, -1:], 3, axis=1))
+    assert (framed[:3, :3] == inner[0, 0]).all()

@@ -42,7 +42,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--split",
         type=Path,
         metavar="SPLIT_JSON",
-        help="evaluate only the held-out test blocks listed in a model's split.json",
+        help="evaluate only the held-out blocks listed in a model's split.json",
+    )
+    parser.add_argument(
+        "--blocks",
+        choices=("test", "val"),
+        default="test",
+        help="which held-out blocks of --split (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--margin",
+        type=int,
+        metavar="PIXELS",
+        help="frame the images with this margin instead of the model's own (to compare)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_model_arguments(parser)
@@ -64,10 +76,12 @@ def predict(classifier: Classifier, images: np.ndarray, show_progress: bool) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    classifier = Classifier(args.model, num_threads=args.threads, backend=args.backend)
+    classifier = Classifier(
+        args.model, num_threads=args.threads, backend=args.backend, margin=args.margin
+    )
     data = load_dataset(args.data)
     if args.split is not None:
-        data = held_out(data, args.split)
+        data = held_out(data, args.split, args.blocks)
     true = model_labels(data, classifier.classes)
     images = data.images
     if images.shape[1:] != (classifier.input_size, classifier.input_size):
@@ -79,9 +93,15 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate_predictions(true, pred, classifier.classes)
     utf8_stdout()
     if args.json:
-        result = {"model": str(classifier.model_path), "data": data.source, **report.to_dict()}
+        result = {
+            "model": str(classifier.model_path),
+            "data": data.source,
+            "margin": classifier.input_margin,
+            **report.to_dict(),
+        }
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"model {classifier.model_path}\ndata  {data.source}: {report.n} images")
+        print(f"model {classifier.model_path} (margin {classifier.input_margin})")
+        print(f"data  {data.source}: {report.n} images")
         print(format_report(report, ARABIC))
     return 0

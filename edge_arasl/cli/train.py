@@ -65,6 +65,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="augmentation strength of the averaged epochs, 0 (none) to 1 (full, as in the "
         "cosine epochs) (default: %(default)s)",
     )
+    p.add_argument(
+        "--margin",
+        type=int,
+        default=TrainOptions.margin,
+        help="show the network every image shrunk by this many pixels a side, edge pixels "
+        "repeated; kept in the model's metadata so the runtime frames alike (default: "
+        "%(default)s)",
+    )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
     p.set_defaults(func=run)
 

@@ -24,6 +24,7 @@ from edge_arasl.classifier import Classifier
 from edge_arasl.dataset import Dataset, Split, block_split, load_dataset, model_labels
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
+from edge_arasl.preprocess import INPUT_SIZE, add_margin
 from edge_arasl.training.augment import augmented_epoch
 from edge_arasl.training.averaging import WeightAverage, refresh_batch_norm
 from edge_arasl.training.options import TrainOptions
@@ -64,6 +65,8 @@ def train(opts: TrainOptions) -> dict[str, Any]:
             "--train-on-val needs --swa-epochs: without validation blocks there is no best "
             "epoch to keep"
         )
+    if not 0 <= opts.margin < INPUT_SIZE // 4:
+        raise UserError(f"--margin {opts.margin}: must be from 0 to {INPUT_SIZE // 4 - 1} pixels")
     init_training = _init_training(opts)
     tf = _import_tf()
     import keras
@@ -75,6 +78,8 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     data = load_dataset(opts.data)
     labels = model_labels(data, MODEL_CLASSES)
     split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
+    # The network sees images framed as the runtime will frame them (the model's margin).
+    framed = np.stack([add_margin(image, opts.margin) for image in data.images])
     train_rows = _training_rows(opts, split)
     val_part = "validation blocks included" if opts.train_on_val else f"{len(split.val)} val"
     _progress(
@@ -85,11 +90,11 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     n_none = max(8, len(train_rows) // len(SIGN_CLASSES))
     val_ds = None
     if not opts.train_on_val:
-        val = _with_none(data.images[split.val], labels[split.val], none_label, opts.seed + 1)
+        val = _with_none(framed[split.val], labels[split.val], none_label, opts.seed + 1)
         val_ds = _dataset(tf, *val, 512)
 
     def images(rows: np.ndarray, n: int, seed: int, strength: float) -> tuple[np.ndarray, ...]:
-        return augmented_epoch(data.images[rows], labels[rows], none_label, n, seed, strength)
+        return augmented_epoch(framed[rows], labels[rows], none_label, n, seed, strength)
 
     def validate() -> float | None:
         return None if val_ds is None else float(model.evaluate(val_ds, verbose=0)[1])
@@ -126,15 +131,17 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     opts.out.mkdir(parents=True, exist_ok=True)
     model.save(opts.out / "arasl_float.keras")
     x_test, y_test = data.images[split.test], labels[split.test]
-    float_pred = model.predict(_dataset(tf, x_test, y_test, 512), verbose=0).argmax(1)
+    test_ds = _dataset(tf, framed[split.test], y_test, 512)
+    float_pred = model.predict(test_ds, verbose=0).argmax(1)
     n_rep = min(400, len(train_rows))  # a --limit smoke run may have fewer rows
     rep_rows = np.random.default_rng(opts.seed).choice(train_rows, n_rep, replace=False)
-    tflite_bytes = convert_int8(tf, model, data.images[rep_rows])
+    tflite_bytes = convert_int8(tf, model, framed[rep_rows])
     model_path = opts.out / f"{MODEL_NAME}.tflite"
     model_path.write_bytes(tflite_bytes)
     params, macs = int(model.count_params()), count_macs(model)
     write_metadata(opts, params=params, macs=macs, init_training=init_training)
-    # The int8 figures come from the runtime's own classifier, exactly as users run the model.
+    # The int8 figures come from the runtime's own classifier, exactly as users run the model
+    # (it adds the margin itself).
     int8_pred = Classifier(model_path, num_threads=2).probabilities_batch(x_test).argmax(1)
     return write_outputs(
         opts=opts,

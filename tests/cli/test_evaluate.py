@@ -159,3 +159,45 @@ def test_works_without_tensorflow(subset_npz: Path, subset: tuple[np.ndarray, np
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert json.loads(result.stdout)["n"] == len(subset[0])
+
+
+def test_margin_and_validation_blocks_of_a_split(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, sample_files: list[tuple[str, Path]]
+) -> None:
+    """``--split --blocks val`` picks those rows; ``--margin`` frames them as asked."""
+    classes = sorted({c for c, _ in sample_files})
+    images = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for _, p in sample_files])
+    labels = np.array([classes.index(c) for c, _ in sample_files])
+    data = tmp_path / "data.npz"
+    np.savez(data, images=images, labels=labels, classes=np.array(classes))
+    first = {c: labels.tolist().index(classes.index(c)) for c in classes}
+    blocks = {
+        "test_blocks": [["ain", first["ain"], first["ain"] + 4]],
+        "val_blocks": [[c, first[c], first[c] + 4] for c in ("gaaf", "ghain", "ha", "nun")],
+    }
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"rows": len(images), **blocks}), encoding="utf-8")
+    val_images = np.concatenate([images[a : b + 1] for _, a, b in blocks["val_blocks"]])
+    val_labels = np.repeat([classes.index(c) for c in ("gaaf", "ghain", "ha", "nun")], 5)
+    for margin in (0, 5):
+        framed = Classifier(margin=margin)
+        predicted = [framed.classes[framed.probabilities_prepared(i).argmax()] for i in val_images]
+        truth = [classes[label] for label in val_labels]
+        expected = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
+        cmd = ["evaluate", "--data", str(data), "--split", str(split), "--blocks", "val"]
+        assert main([*cmd, "--margin", str(margin), "--json"]) == 0
+        report = json.loads(capfd.readouterr().out)
+        assert report["n"] == 20 and report["margin"] == margin
+        assert report["accuracy"] == pytest.approx(expected)
+        assert set(name for name, m in report["per_class"].items() if m["n"]) == {
+            "gaaf",
+            "ghain",
+            "ha",
+            "nun",
+        }
+
+
+def test_margin_out_of_range_is_one_line_error(capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--data", "whatever.npz", "--margin", "20"]) == 2
+    err = capfd.readouterr().err
+    assert "margin 20: must be from 0 to 15 pixels" in err and "Traceback" not in err

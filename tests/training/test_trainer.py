@@ -82,6 +82,7 @@ def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stage
     out = tmp_path / "stage2"
     cmd += ["--out", str(out), "--init", str(tmp_path / "stage1" / "arasl_float.keras")]
     cmd += ["--epochs", "0", "--swa-epochs", "2", "--swa-strength", "0.5", "--train-on-val"]
+    cmd += ["--margin", "3"]
     other_split = subprocess.run([*cmd, "--seed", "0"], capture_output=True, text=True)
     assert other_split.returncode == 2 and "Traceback" not in other_split.stderr
     assert "trained with --seed 3" in other_split.stderr and not out.exists()
@@ -92,7 +93,10 @@ def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stage
     assert "average of the last 2 epochs: val acc -" in result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["val_accuracy"] is None
-    training = json.loads((out / "arasl_int8.json").read_text())["training"]
+    meta = json.loads((out / "arasl_int8.json").read_text())
+    assert meta["input"]["margin"] == 3  # the runtime frames its input as stage 2 trained
+    assert json.loads((tmp_path / "stage1" / "arasl_int8.json").read_text())["input"]["margin"] == 0
+    training = meta["training"]
     assert training["train_on_val"] is True and training["swa_epochs"] == 2
     assert training["swa_strength"] == 0.5 and training["init"]["swa_strength"] == 0.25
     assert training["init"]["epochs"] == 1 and training["init"]["seed"] == 3
@@ -117,6 +121,16 @@ def test_init_seed_changes_the_initial_weights_not_the_split(tmp_path):
         one.get_layer("stem").get_weights()[0], two.get_layer("stem").get_weights()[0]
     )
     assert (runs["1"] / "split.json").read_text() == (runs["2"] / "split.json").read_text()
+
+
+@pytest.mark.parametrize("margin", ["-1", "16"])
+def test_margin_out_of_range_is_a_one_line_error(tmp_path, margin):
+    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "x.npz")]
+    result = subprocess.run(
+        [*cmd, "--out", str(tmp_path / "out"), "--margin", margin], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"--margin {margin}: must be from 0 to 15 pixels" in result.stderr
 
 
 def test_train_on_val_without_averaging_is_a_one_line_error(tmp_path):
