@@ -69,9 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--margin",
         type=int,
         default=TrainOptions.margin,
-        help="show the network every image shrunk by this many pixels a side, edge pixels "
-        "repeated; kept in the model's metadata so the runtime frames alike (default: "
-        "%(default)s)",
+        help="have the runtime shrink every input by this many pixels a side, edge pixels "
+        "repeated (kept in the model's metadata; training sees the images as they are, the "
+        "test figures and int8 calibration as the runtime will) (default: %(default)s)",
     )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
     p.set_defaults(func=run)

@@ -24,5 +24,5 @@ class TrainOptions:
     swa_epochs: int = 0  # then epochs at learning_rate / 10 whose weights are averaged
     swa_strength: float = 0.25  # augmentation strength (0..1) of the averaged epochs
     train_on_val: bool = False  # validation blocks join training (needs swa_epochs)
-    margin: int = 0  # input framing in pixels a side (preprocess.add_margin), kept in metadata
+    margin: int = 0  # the runtime's input margin (preprocess.add_margin); training ignores it
     samples_per_class: int = 5  # held-out test images saved beside the model

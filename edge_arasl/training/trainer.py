@@ -78,8 +78,6 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     data = load_dataset(opts.data)
     labels = model_labels(data, MODEL_CLASSES)
     split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
-    # The network sees images framed as the runtime will frame them (the model's margin).
-    framed = np.stack([add_margin(image, opts.margin) for image in data.images])
     train_rows = _training_rows(opts, split)
     val_part = "validation blocks included" if opts.train_on_val else f"{len(split.val)} val"
     _progress(
@@ -90,11 +88,11 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     n_none = max(8, len(train_rows) // len(SIGN_CLASSES))
     val_ds = None
     if not opts.train_on_val:
-        val = _with_none(framed[split.val], labels[split.val], none_label, opts.seed + 1)
+        val = _with_none(data.images[split.val], labels[split.val], none_label, opts.seed + 1)
         val_ds = _dataset(tf, *val, 512)
 
     def images(rows: np.ndarray, n: int, seed: int, strength: float) -> tuple[np.ndarray, ...]:
-        return augmented_epoch(framed[rows], labels[rows], none_label, n, seed, strength)
+        return augmented_epoch(data.images[rows], labels[rows], none_label, n, seed, strength)
 
     def validate() -> float | None:
         return None if val_ds is None else float(model.evaluate(val_ds, verbose=0)[1])
@@ -131,11 +129,12 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     opts.out.mkdir(parents=True, exist_ok=True)
     model.save(opts.out / "arasl_float.keras")
     x_test, y_test = data.images[split.test], labels[split.test]
-    test_ds = _dataset(tf, framed[split.test], y_test, 512)
+    # Training sees the images as they are; tests and the runtime add the model's margin.
+    test_ds = _dataset(tf, _framed(x_test, opts.margin), y_test, 512)
     float_pred = model.predict(test_ds, verbose=0).argmax(1)
     n_rep = min(400, len(train_rows))  # a --limit smoke run may have fewer rows
     rep_rows = np.random.default_rng(opts.seed).choice(train_rows, n_rep, replace=False)
-    tflite_bytes = convert_int8(tf, model, framed[rep_rows])
+    tflite_bytes = convert_int8(tf, model, _framed(data.images[rep_rows], opts.margin))
     model_path = opts.out / f"{MODEL_NAME}.tflite"
     model_path.write_bytes(tflite_bytes)
     params, macs = int(model.count_params()), count_macs(model)
@@ -199,6 +198,10 @@ def _train_epochs(
     if not average.count:
         model.set_weights(best_weights)
     return average
+
+
+def _framed(images: np.ndarray, margin: int) -> np.ndarray:
+    return np.stack([add_margin(image, margin) for image in images]) if margin else images
 
 
 def _score(value: float | None) -> str:

@@ -94,7 +94,7 @@ def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stage
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["val_accuracy"] is None
     meta = json.loads((out / "arasl_int8.json").read_text())
-    assert meta["input"]["margin"] == 3  # the runtime frames its input as stage 2 trained
+    assert meta["input"]["margin"] == 3  # the runtime will frame its input so
     assert json.loads((tmp_path / "stage1" / "arasl_int8.json").read_text())["input"]["margin"] == 0
     training = meta["training"]
     assert training["train_on_val"] is True and training["swa_epochs"] == 2
@@ -121,6 +121,29 @@ def test_init_seed_changes_the_initial_weights_not_the_split(tmp_path):
         one.get_layer("stem").get_weights()[0], two.get_layer("stem").get_weights()[0]
     )
     assert (runs["1"] / "split.json").read_text() == (runs["2"] / "split.json").read_text()
+
+
+def test_margin_leaves_training_alone_and_reaches_the_runtime(tmp_path):
+    """The same weights with and without --margin; only the metadata (and runtime) differ."""
+    import keras
+
+    _tiny_npz(tmp_path / "tiny.npz")
+    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
+    cmd += ["--epochs", "1", "--limit", "64", "--samples-per-class", "1"]
+    runs = {margin: tmp_path / f"margin{margin}" for margin in ("0", "4")}
+    for margin, out in runs.items():
+        result = subprocess.run(
+            [*cmd, "--out", str(out), "--margin", margin], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    plain, framed = (keras.models.load_model(out / "arasl_float.keras") for out in runs.values())
+    for a, b in zip(plain.get_weights(), framed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    margins = [
+        json.loads((out / "arasl_int8.json").read_text())["input"]["margin"]
+        for out in runs.values()
+    ]
+    assert margins == [0, 4]
 
 
 @pytest.mark.parametrize("margin", ["-1", "16"])
