@@ -65,9 +65,10 @@ def prepare(image: np.ndarray, color: str = "bgr", size: int = INPUT_SIZE) -> np
 def add_margin(gray: np.ndarray, margin: int) -> np.ndarray:
     """Shrink a square image by ``margin`` pixels a side and repeat its edge pixels back out.
 
-    A model whose metadata sets ``input.margin`` was trained on images framed so (the hand at
-    ``(size - 2 * margin) / size`` of the crop's scale), and the classifier frames every input
-    the same way. Bilinear: a tenth of the cost of area averaging at this small ratio.
+    The hand then appears at ``(size - 2 * margin) / size`` of the crop's scale. A model whose
+    metadata sets ``input.margin`` reads hands best so, a little smaller than its training
+    images show them (models/MODEL_CARD.md, "Input margin"); the classifier frames every input
+    with it. Bilinear: a tenth of the cost of area averaging at this small ratio.
     """
     if margin == 0:
         return gray
