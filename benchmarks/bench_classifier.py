@@ -7,11 +7,11 @@ Runs by hand (nothing here is asserted by tests)::
 
 Each row times one frame at a time, as the daemon classifies them: the int8 model through
 :class:`edge_arasl.classifier.Classifier` (``invoke``: the interpreter call alone; ``frame``:
-quantise + set_tensor + invoke + get_tensor + dequantise), and, when TensorFlow is installed,
-the same network in Keras 3 (``model.predict`` per frame, as the seed project did, and a direct
-``model(x)`` call). Without ``--keras`` the architecture is built from
-:mod:`edge_arasl.training.architecture` with untrained weights: the same arithmetic, so the same
-time. Keras uses TensorFlow's own thread pools (all cores).
+the model's input margin + quantise + set_tensor + invoke + get_tensor + dequantise), and, when
+TensorFlow is installed, the same network in Keras 3 (``model.predict`` per frame, as the seed
+project did, and a direct ``model(x)`` call). Without ``--keras`` the architecture is built
+from :mod:`edge_arasl.training.architecture` with untrained weights: the same arithmetic, so
+the same time. Keras uses TensorFlow's own thread pools (all cores).
 """
 
 from __future__ import annotations
