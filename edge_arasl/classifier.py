@@ -31,7 +31,7 @@ import numpy as np
 
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC
-from edge_arasl.preprocess import add_margin, prepare
+from edge_arasl.preprocess import add_margin, margin_problem, prepare
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,9 @@ def load_metadata(path: Path) -> ModelMetadata:
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not scale > 0:
         raise UserError(f"{path}: 'input.scale' must be a positive number, not {scale!r}")
     margin = spec.get("margin", 0)
-    if not isinstance(margin, int) or isinstance(margin, bool) or not 0 <= margin < size // 4:
-        raise UserError(
-            f"{path}: 'input.margin' must be an integer from 0 to {size // 4 - 1}, not {margin!r}"
-        )
+    problem = margin_problem(margin, size)
+    if problem:
+        raise UserError(f"{path}: 'input.margin' {problem}")
     return ModelMetadata(tuple(classes), size, float(scale), margin)
 
 
@@ -232,11 +231,10 @@ class Classifier:
         self.model_path = path
         self.classes: tuple[str, ...] = meta.classes
         self.input_size: int = meta.input_size
+        problem = None if margin is None else margin_problem(margin, meta.input_size)
+        if problem:
+            raise UserError(f"margin {problem}")
         self.input_margin: int = meta.input_margin if margin is None else margin
-        if not 0 <= self.input_margin < self.input_size // 4:
-            raise UserError(
-                f"margin {self.input_margin}: must be from 0 to {self.input_size // 4 - 1} pixels"
-            )
         self.num_threads = num_threads
         self._texts = tuple(ARABIC[c] for c in meta.classes)
         try:

@@ -77,6 +77,13 @@ def add_margin(gray: np.ndarray, margin: int) -> np.ndarray:
     return cv2.copyMakeBorder(shrunk, margin, margin, margin, margin, cv2.BORDER_REPLICATE)
 
 
+def margin_problem(margin: object, size: int = INPUT_SIZE) -> str | None:
+    """Why ``margin`` cannot frame a ``size`` image (it must leave three quarters), or None."""
+    if isinstance(margin, bool) or not isinstance(margin, int) or not 0 <= margin < size // 4:
+        return f"must be an integer from 0 to {size // 4 - 1} pixels, not {margin!r}"
+    return None
+
+
 def to_unit_range(gray: np.ndarray) -> np.ndarray:
     """Float32 pixels in 0..1: the scale the network is trained on."""
     return gray.astype(np.float32) * np.float32(1.0 / 255.0)

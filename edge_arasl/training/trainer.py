@@ -24,7 +24,7 @@ from edge_arasl.classifier import Classifier
 from edge_arasl.dataset import Dataset, Split, block_split, load_dataset, model_labels
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
-from edge_arasl.preprocess import INPUT_SIZE, add_margin
+from edge_arasl.preprocess import add_margin, margin_problem
 from edge_arasl.training.augment import augmented_epoch
 from edge_arasl.training.averaging import WeightAverage, refresh_batch_norm
 from edge_arasl.training.options import TrainOptions
@@ -65,8 +65,8 @@ def train(opts: TrainOptions) -> dict[str, Any]:
             "--train-on-val needs --swa-epochs: without validation blocks there is no best "
             "epoch to keep"
         )
-    if not 0 <= opts.margin < INPUT_SIZE // 4:
-        raise UserError(f"--margin {opts.margin}: must be from 0 to {INPUT_SIZE // 4 - 1} pixels")
+    if problem := margin_problem(opts.margin):
+        raise UserError(f"--margin {problem}")
     init_training = _init_training(opts)
     tf = _import_tf()
     import keras

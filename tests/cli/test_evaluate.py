@@ -200,4 +200,5 @@ def test_margin_and_validation_blocks_of_a_split(
 def test_margin_out_of_range_is_one_line_error(capfd: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "--data", "whatever.npz", "--margin", "20"]) == 2
     err = capfd.readouterr().err
-    assert "margin 20: must be from 0 to 15 pixels" in err and "Traceback" not in err
+    assert "margin must be an integer from 0 to 15 pixels, not 20" in err
+    assert "Traceback" not in err

@@ -153,7 +153,7 @@ def test_margin_out_of_range_is_a_one_line_error(tmp_path, margin):
         [*cmd, "--out", str(tmp_path / "out"), "--margin", margin], capture_output=True, text=True
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert f"--margin {margin}: must be from 0 to 15 pixels" in result.stderr
+    assert f"--margin must be an integer from 0 to 15 pixels, not {margin}" in result.stderr
 
 
 def test_train_on_val_without_averaging_is_a_one_line_error(tmp_path):
