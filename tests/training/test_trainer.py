@@ -104,18 +104,24 @@ def test_two_stage_recipe_trains_on_the_validation_blocks_and_records_both_stage
     assert training["init"]["init"] is None
 
 
-def test_init_seed_changes_the_initial_weights_not_the_split(tmp_path):
-    import keras
-
+def _tiny_runs(tmp_path, flag, values):
+    """One quick training run per value of ``flag``, each in its own folder."""
     _tiny_npz(tmp_path / "tiny.npz")
     cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
     cmd += ["--epochs", "1", "--limit", "64", "--samples-per-class", "1"]
-    runs = {seed: tmp_path / f"init{seed}" for seed in ("1", "2")}
-    for seed, out in runs.items():
+    runs = {value: tmp_path / f"{flag.strip('-')}{value}" for value in values}
+    for value, out in runs.items():
         result = subprocess.run(
-            [*cmd, "--out", str(out), "--init-seed", seed], capture_output=True, text=True
+            [*cmd, "--out", str(out), flag, value], capture_output=True, text=True
         )
         assert result.returncode == 0, result.stderr[-2000:]
+    return runs
+
+
+def test_init_seed_changes_the_initial_weights_not_the_split(tmp_path):
+    import keras
+
+    runs = _tiny_runs(tmp_path, "--init-seed", ("1", "2"))
     one, two = (keras.models.load_model(out / "arasl_float.keras") for out in runs.values())
     assert not np.allclose(
         one.get_layer("stem").get_weights()[0], two.get_layer("stem").get_weights()[0]
@@ -127,15 +133,7 @@ def test_margin_leaves_training_alone_and_reaches_the_runtime(tmp_path):
     """The same weights with and without --margin; only the metadata (and runtime) differ."""
     import keras
 
-    _tiny_npz(tmp_path / "tiny.npz")
-    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
-    cmd += ["--epochs", "1", "--limit", "64", "--samples-per-class", "1"]
-    runs = {margin: tmp_path / f"margin{margin}" for margin in ("0", "4")}
-    for margin, out in runs.items():
-        result = subprocess.run(
-            [*cmd, "--out", str(out), "--margin", margin], capture_output=True, text=True
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
+    runs = _tiny_runs(tmp_path, "--margin", ("0", "4"))
     plain, framed = (keras.models.load_model(out / "arasl_float.keras") for out in runs.values())
     for a, b in zip(plain.get_weights(), framed.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
