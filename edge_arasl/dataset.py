@@ -24,6 +24,10 @@ from edge_arasl.preprocess import prepare
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
+#: A block of consecutive rows of one class: (class name, first row, last row).
+Block = tuple[str, int, int]
+
+
 @dataclass(frozen=True)
 class Dataset:
     images: np.ndarray  # (N, 64, 64) uint8
@@ -113,8 +117,8 @@ class Split:
     train: np.ndarray
     val: np.ndarray
     test: np.ndarray
-    val_blocks: list[tuple[str, int, int]]
-    test_blocks: list[tuple[str, int, int]]
+    val_blocks: list[Block]
+    test_blocks: list[Block]
 
 
 def block_split(
@@ -171,8 +175,8 @@ def _rows(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
 
-def held_out(data: Dataset, split_file: str | Path, part: str = "test") -> Dataset:
-    """Only the rows of the ``part`` blocks listed in a model's ``split.json``.
+def held_out_blocks(data: Dataset, split_file: str | Path, part: str = "test") -> list[Block]:
+    """The ``part`` blocks listed in a model's ``split.json``, checked against ``data``.
 
     This is how the model card's figures are reproduced on the full data file; the row count
     must match the file the split was made on.
@@ -180,16 +184,24 @@ def held_out(data: Dataset, split_file: str | Path, part: str = "test") -> Datas
     split_file = Path(split_file)
     try:
         split = json.loads(split_file.read_text(encoding="utf-8"))
-        blocks = split[f"{part}_blocks"]
-    except (OSError, ValueError, KeyError) as exc:
+        listed = split[f"{part}_blocks"]
+        blocks = [(str(name), int(first), int(last)) for name, first, last in listed]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{split_file}: not a split file with {part} blocks ({exc})") from None
     if split.get("rows") != len(data):
         raise UserError(
             f"{split_file}: made for a data file of {split.get('rows')} rows, "
             f"{data.source} has {len(data)}"
         )
-    rows = np.concatenate([np.arange(first, last + 1) for _, first, last in blocks])
-    for name, first, _ in blocks:
+    for name, first, last in blocks:
+        if not 0 <= first <= last < len(data):
+            raise UserError(f"{split_file}: block {name} {first}-{last} is outside the data")
         if data.classes[data.labels[first]] != name:
             raise UserError(f"{split_file}: row {first} is not of class {name!r} in {data.source}")
+    return blocks
+
+
+def held_out(data: Dataset, blocks: list[Block]) -> Dataset:
+    """Only the rows of ``blocks`` (from :func:`held_out_blocks`), block after block."""
+    rows = np.concatenate([np.arange(first, last + 1) for _, first, last in blocks])
     return Dataset(data.images[rows], data.labels[rows], data.classes, data.source)

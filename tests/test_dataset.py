@@ -82,17 +82,17 @@ def test_npz_missing_arrays(tmp_path):
 def test_held_out_selects_the_listed_test_blocks(tmp_path):
     import json
 
-    from edge_arasl.dataset import held_out
+    from edge_arasl.dataset import held_out, held_out_blocks
 
     data = load_dataset(_npz(tmp_path / "d.npz"))
     split = block_split(data.labels, data.classes, seed=2)
     split_file = tmp_path / "split.json"
     blocks = [list(b) for b in split.test_blocks]
     split_file.write_text(json.dumps({"rows": len(data), "test_blocks": blocks}))
-    part = held_out(data, split_file)
+    part = held_out(data, held_out_blocks(data, split_file))
     assert len(part) == len(split.test)
     assert np.array_equal(part.images, data.images[np.sort(split.test)])
 
     split_file.write_text(json.dumps({"rows": len(data) + 1, "test_blocks": blocks}))
     with pytest.raises(UserError, match="made for a data file of"):
-        held_out(data, split_file)
+        held_out_blocks(data, split_file)

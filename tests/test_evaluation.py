@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from edge_arasl.evaluation import evaluate_predictions, format_report
+from edge_arasl.evaluation import block_scores, evaluate_predictions, format_report
 
 CLASSES = ("a", "b", "c")
 # true a a a b b c / predicted a a b b c c -> confusion [[2,1,0],[0,1,1],[0,0,1]]
@@ -65,3 +65,18 @@ def test_format_report_lists_each_class_and_the_accuracy() -> None:
     lines = table.splitlines()
     assert lines[1].split()[:3] == ["a", "ا", "3"]
     assert lines[-1] == "accuracy 0.6667 (4/6)"
+
+
+def test_block_scores_split_the_rows_block_by_block() -> None:
+    # TRUE is a a a b b c: blocks "a" rows 10-12, "b" 40-41, "c" 7-7 in that order
+    blocks = [("a", 10, 12), ("b", 40, 41), ("c", 7, 7)]
+    scores = block_scores(np.array(TRUE), np.array(PRED), blocks, CLASSES)
+    assert [(s["class"], s["first"], s["last"], s["n"]) for s in scores] == [
+        ("a", 10, 12, 3),
+        ("b", 40, 41, 2),
+        ("c", 7, 7, 1),
+    ]
+    assert [s["accuracy"] for s in scores] == pytest.approx([2 / 3, 0.5, 1.0], abs=1e-4)
+    assert [s["mistaken_for"] for s in scores] == ["b", "c", None]
+    with pytest.raises(ValueError, match="the blocks hold 5 rows"):
+        block_scores(np.array(TRUE), np.array(PRED), blocks[:2], CLASSES)

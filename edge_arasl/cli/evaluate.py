@@ -11,18 +11,22 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edge_arasl.classifier import Classifier
 from edge_arasl.cli.classify import add_model_arguments, utf8_stdout
-from edge_arasl.dataset import held_out, load_dataset, model_labels
+from edge_arasl.dataset import Dataset, held_out, held_out_blocks, load_dataset, model_labels
 from edge_arasl.errors import UserError
-from edge_arasl.evaluation import evaluate_predictions, format_report
+from edge_arasl.evaluation import Report, block_scores, evaluate_predictions, format_report
 from edge_arasl.labels import ARABIC
 
 #: Images classified between progress updates.
 CHUNK = 500
+
+#: Blocks listed in the plain-text report (the JSON has all of them).
+WORST_BLOCKS = 6
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
         args.model, num_threads=args.threads, backend=args.backend, margin=args.margin
     )
     data = load_dataset(args.data)
+    blocks = None
     if args.split is not None:
-        data = held_out(data, args.split, args.blocks)
+        blocks = held_out_blocks(data, args.split, args.blocks)
+        data = held_out(data, blocks)
     true = model_labels(data, classifier.classes)
     images = data.images
     if images.shape[1:] != (classifier.input_size, classifier.input_size):
@@ -91,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         )
     pred = predict(classifier, images, show_progress=sys.stderr.isatty())
     report = evaluate_predictions(true, pred, classifier.classes)
+    scores = block_scores(true, pred, blocks, classifier.classes) if blocks else None
     utf8_stdout()
     if args.json:
         result = {
@@ -99,9 +106,24 @@ def run(args: argparse.Namespace) -> int:
             "margin": classifier.input_margin,
             **report.to_dict(),
         }
+        if scores is not None:
+            result["blocks"] = scores
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"model {classifier.model_path} (margin {classifier.input_margin})")
-        print(f"data  {data.source}: {report.n} images")
-        print(format_report(report, ARABIC))
+        print_text(classifier, data, report, scores)
     return 0
+
+
+def print_text(
+    classifier: Classifier, data: Dataset, report: Report, scores: list[dict[str, Any]] | None
+) -> None:
+    """The per-class table and, for a split, the blocks the model reads worst."""
+    print(f"model {classifier.model_path} (margin {classifier.input_margin})")
+    print(f"data  {data.source}: {report.n} images")
+    print(format_report(report, ARABIC))
+    if scores:
+        worst = sorted(scores, key=lambda b: b["accuracy"])[:WORST_BLOCKS]
+        print(f"worst of {len(scores)} blocks (rows, accuracy, most often read as):")
+        for b in worst:
+            rows = f"{b['first']}-{b['last']}"
+            print(f"  {b['class']:<8} {rows:<13} {b['accuracy']:6.1%}  {b['mistaken_for'] or '-'}")

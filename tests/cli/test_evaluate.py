@@ -195,6 +195,28 @@ def test_margin_and_validation_blocks_of_a_split(
             "ha",
             "nun",
         }
+        assert [(b["class"], b["first"], b["n"]) for b in report["blocks"]] == [
+            (c, a, 5) for c, a, _ in blocks["val_blocks"]
+        ]
+        hits = [p == t for p, t in zip(predicted, truth, strict=True)]
+        assert [b["accuracy"] for b in report["blocks"]] == pytest.approx(
+            [np.mean(hits[i : i + 5]) for i in range(0, 20, 5)], abs=1e-4
+        )
+    assert main(["evaluate", "--data", str(data), "--split", str(split)]) == 0
+    text = capfd.readouterr().out
+    assert "worst of 1 blocks" in text and f"ain      {first['ain']}-{first['ain'] + 4}" in text
+
+
+def test_block_outside_the_data_is_one_line_error(
+    capfd: pytest.CaptureFixture[str], subset_npz: Path, subset: tuple[np.ndarray, np.ndarray]
+) -> None:
+    split = subset_npz.with_name("split.json")
+    rows = len(subset[0])
+    split.write_text(json.dumps({"rows": rows, "test_blocks": [["ain", 0, rows]]}))
+    assert main(["evaluate", "--data", str(subset_npz), "--split", str(split)]) == 2
+    err = capfd.readouterr().err
+    assert f"split.json: block ain 0-{rows} is outside the data" in err
+    assert "Traceback" not in err
 
 
 def test_margin_out_of_range_is_one_line_error(capfd: pytest.CaptureFixture[str]) -> None:
