@@ -7,7 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from edge_arasl.evaluation import block_scores, evaluate_predictions, format_report
+from edge_arasl.evaluation import (
+    block_interval,
+    block_scores,
+    evaluate_predictions,
+    format_report,
+)
 
 CLASSES = ("a", "b", "c")
 # true a a a b b c / predicted a a b b c c -> confusion [[2,1,0],[0,1,1],[0,0,1]]
@@ -76,7 +81,19 @@ def test_block_scores_split_the_rows_block_by_block() -> None:
         ("b", 40, 41, 2),
         ("c", 7, 7, 1),
     ]
+    assert [s["correct"] for s in scores] == [2, 1, 1]
     assert [s["accuracy"] for s in scores] == pytest.approx([2 / 3, 0.5, 1.0], abs=1e-4)
     assert [s["mistaken_for"] for s in scores] == ["b", "c", None]
     with pytest.raises(ValueError, match="the blocks hold 5 rows"):
         block_scores(np.array(TRUE), np.array(PRED), blocks[:2], CLASSES)
+
+
+def test_block_interval_widens_with_one_bad_session_and_is_reproducible() -> None:
+    perfect = [{"n": 70, "correct": 70}] * 20
+    assert block_interval(perfect) == (1.0, 1.0)
+    one_bad = [*perfect[:19], {"n": 70, "correct": 10}]
+    low, high = block_interval(one_bad)
+    assert low < 1290 / 1400 < high == 1.0  # overall accuracy inside; no bad block drawn
+    assert block_interval(one_bad) == (low, high)
+    narrow_low, _ = block_interval(one_bad, level=0.5)
+    assert low < narrow_low

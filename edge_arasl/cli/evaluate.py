@@ -19,7 +19,13 @@ from edge_arasl.classifier import Classifier
 from edge_arasl.cli.classify import add_model_arguments, utf8_stdout
 from edge_arasl.dataset import Dataset, held_out, held_out_blocks, load_dataset, model_labels
 from edge_arasl.errors import UserError
-from edge_arasl.evaluation import Report, block_scores, evaluate_predictions, format_report
+from edge_arasl.evaluation import (
+    Report,
+    block_interval,
+    block_scores,
+    evaluate_predictions,
+    format_report,
+)
 from edge_arasl.labels import ARABIC
 
 #: Images classified between progress updates.
@@ -107,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
             **report.to_dict(),
         }
         if scores is not None:
+            result["accuracy_interval"] = list(block_interval(scores))
             result["blocks"] = scores
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -122,6 +129,8 @@ def print_text(
     print(f"data  {data.source}: {report.n} images")
     print(format_report(report, ARABIC))
     if scores:
+        low, high = block_interval(scores)
+        print(f"95% interval over resampled blocks: {low:.4f} - {high:.4f}")
         worst = sorted(scores, key=lambda b: b["accuracy"])[:WORST_BLOCKS]
         print(f"worst of {len(scores)} blocks (rows, accuracy, most often read as):")
         for b in worst:

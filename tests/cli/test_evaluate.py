@@ -198,6 +198,8 @@ def test_margin_and_validation_blocks_of_a_split(
         assert [(b["class"], b["first"], b["n"]) for b in report["blocks"]] == [
             (c, a, 5) for c, a, _ in blocks["val_blocks"]
         ]
+        low, high = report["accuracy_interval"]
+        assert low <= report["accuracy"] <= high
         hits = [p == t for p, t in zip(predicted, truth, strict=True)]
         assert [b["accuracy"] for b in report["blocks"]] == pytest.approx(
             [np.mean(hits[i : i + 5]) for i in range(0, 20, 5)], abs=1e-4
