@@ -137,7 +137,8 @@ def block_scores(
         n = last - first + 1
         true, pred = true_ids[start : start + n], pred_ids[start : start + n]
         start += n
-        wrong = pred[pred != true]
+        right = pred == true
+        wrong = pred[~right]
         mistaken_for = classes[int(np.bincount(wrong).argmax())] if wrong.size else None
         scores.append(
             {
@@ -145,8 +146,8 @@ def block_scores(
                 "first": first,
                 "last": last,
                 "n": n,
-                "correct": int(np.sum(pred == true)),
-                "accuracy": round(float(np.mean(pred == true)), 4),
+                "correct": int(right.sum()),
+                "accuracy": round(float(right.mean()), 4),
                 "mistaken_for": mistaken_for,
             }
         )
