@@ -38,12 +38,15 @@ bench: $(STAMP)
 # Stage 1 keeps its best epoch on validation; stage 2 continues from it on the validation
 # blocks too, at a quarter of the augmentation strength, and exports the average of its 12
 # epochs; the runtime shrinks its input by 1 pixel a side (--margin 1, chosen on the validation
-# blocks). 50 to 70 minutes on 2 CPU cores.
+# blocks). 50 to 70 minutes on 2 CPU cores. SEED picks another block split (and augmentation
+# draws), to see how the recipe does on other held-out sessions: `make model DATA=... SEED=1
+# RUN=runs/split1`.
 RUN ?= runs/arasl
+SEED ?= 0
 model: $(STAMP)
 	@test -n "$(DATA)" || { echo "make model: set DATA=path/to/arasl.npz" >&2; exit 2; }
-	$(BIN)/edge-arasl train --data "$(DATA)" --out $(RUN)/stage1
-	$(BIN)/edge-arasl train --data "$(DATA)" --out $(RUN) \
+	$(BIN)/edge-arasl train --data "$(DATA)" --out $(RUN)/stage1 --seed $(SEED)
+	$(BIN)/edge-arasl train --data "$(DATA)" --out $(RUN) --seed $(SEED) \
 		--init $(RUN)/stage1/arasl_float.keras --epochs 0 --swa-epochs 12 --swa-strength 0.25 \
 		--train-on-val --margin 1
 
