@@ -26,9 +26,10 @@ Run by hand; docs/decoder.md has the commands, timings and results::
    and the CER of a per-letter majority vote that knows where each letter is.
 
 Images: by default the held-out samples shipped with the model (``models/samples``, from the
-test blocks). With ``--data`` the validation blocks of the data set are used instead (the same
-block split as training, from ``models/split.json``): tune on those, and keep the test blocks
-for checking.
+test blocks); ``--samples`` takes another such folder, e.g. the one ``edge-arasl train`` writes
+beside a model trained on another split. With ``--data`` the validation blocks of the data set
+are used instead (the same block split as training, from ``models/split.json``): tune on
+those, and keep the test blocks for checking.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def make_signals(args: argparse.Namespace, classifier: Classifier) -> list[Signa
     signals: list[Signal] = []
     rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        samples = None
+        samples = args.samples
         if args.data:
             samples = export_validation_images(args.data, Path(tmp) / "samples", 12)
         for s in range(args.sequences):
@@ -408,7 +409,11 @@ def report(title: str, signals: list[Signal], settings: DecoderSettings) -> dict
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, help="data set (.npz): use its validation blocks")
+    images = parser.add_mutually_exclusive_group()
+    images.add_argument("--data", type=Path, help="data set (.npz): use its validation blocks")
+    images.add_argument(
+        "--samples", type=Path, help="<class>/*.png images (default: the shipped samples)"
+    )
     parser.add_argument("--model", type=Path, help="model (default: the shipped one)")
     parser.add_argument("--sequences", type=int, default=12, help="videos per frame rate")
     parser.add_argument("--fps", type=float, nargs="+", default=[15.0, 30.0, 60.0])
