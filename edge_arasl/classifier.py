@@ -1,8 +1,5 @@
-"""The int8 sign classifier: a TFLite model run by whichever interpreter is installed.
-
-Backends are tried in order: ``ai_edge_litert`` (LiteRT, the default dependency),
-``tflite_runtime`` (legacy, numpy 1 only), then ``tensorflow.lite`` (present when the ``train``
-extra is). All are imported lazily, so classification never needs TensorFlow.
+"""The int8 sign classifier: the CNN that reads the hand's pixels (:mod:`edge_arasl.runtime`
+runs it on whichever TFLite interpreter is installed).
 
 The model's metadata sits beside it (same stem, ``.json``): its class ids in output order and
 its input (``size``, ``color`` "gray", ``scale``: the factor from pixels to what the network was
@@ -14,15 +11,10 @@ is not thread-safe: use one :class:`Classifier` per thread.
 
 from __future__ import annotations
 
-import importlib
 import importlib.resources
 import json
 import logging
-import os
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,24 +24,12 @@ import numpy as np
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC
 from edge_arasl.preprocess import add_margin, margin_problem, prepare
+from edge_arasl.runtime import check_model_file, load_interpreter
 
 log = logging.getLogger(__name__)
 
 #: The shipped model (its metadata is the ``.json`` beside it).
 DEFAULT_MODEL_PATH = Path(str(importlib.resources.files("edge_arasl_models") / "arasl_int8.tflite"))
-
-#: Interpreter backends in order of preference: name -> (module, attribute path of the class).
-BACKENDS: dict[str, tuple[str, str]] = {
-    "ai_edge_litert": ("ai_edge_litert.interpreter", "Interpreter"),
-    "tflite_runtime": ("tflite_runtime.interpreter", "Interpreter"),
-    "tensorflow": ("tensorflow", "lite.Interpreter"),  # tf.lite is an attribute, not a module
-}
-
-_INSTALL_HINT = {
-    "ai_edge_litert": "pip install ai-edge-litert",
-    "tflite_runtime": "pip install 'edge-arasl[tflite]'",
-    "tensorflow": "pip install 'edge-arasl[train]'",
-}
 
 # Ops that only change the number format of a tensor, looked through to find the last real op.
 _FORMAT_OPS = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SQUEEZE"}
@@ -112,76 +92,6 @@ def load_metadata(path: Path) -> ModelMetadata:
     return ModelMetadata(tuple(classes), size, float(scale), margin)
 
 
-def interpreter_class(backend: str | None = None) -> tuple[str, type]:
-    """``(name, Interpreter class)`` of the named backend, or of the first one installed."""
-    if backend is not None and backend not in BACKENDS:
-        raise UserError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
-    names = [backend] if backend else list(BACKENDS)
-    reasons = []
-    for name in names:
-        module_name, attributes = BACKENDS[name]
-        try:
-            found: Any = importlib.import_module(module_name)
-            for attribute in attributes.split("."):
-                found = getattr(found, attribute)
-            return name, found
-        except (ImportError, AttributeError) as exc:
-            reasons.append(f"{name}: {exc}")
-    if backend:
-        raise UserError(
-            f"backend {backend!r} is not available ({reasons[0]}); {_INSTALL_HINT[backend]}"
-        )
-    raise UserError(
-        f"no TFLite interpreter installed ({'; '.join(reasons)}); pip install ai-edge-litert"
-    )
-
-
-@contextmanager
-def _native_stderr_filtered() -> Iterator[None]:
-    """Keep the interpreter's C++ banner ("INFO: Created ... XNNPACK delegate") off stderr.
-
-    The native library writes it straight to file descriptor 2, where it would break the
-    one-line error contract of the CLI. Everything else written meanwhile is passed through.
-    """
-    stream = sys.stderr
-    if stream is not None:
-        stream.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no file descriptor 2: nothing to keep clean
-        saved = -1
-    if saved < 0:
-        yield
-        return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        finally:
-            if stream is not None:
-                stream.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            for line in capture.read().decode(errors="replace").splitlines(keepends=True):
-                if line.startswith("INFO: "):
-                    log.debug("interpreter: %s", line.strip())
-                elif stream is not None:
-                    stream.write(line)
-
-
-def _check_model_file(path: Path) -> None:
-    try:
-        with path.open("rb") as f:
-            head = f.read(8)
-    except FileNotFoundError:
-        raise UserError(f"{path}: model file not found") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read model file ({exc.strerror})") from None
-    if head[4:8] != b"TFL3":
-        raise UserError(f"{path}: not a TFLite model (no TFL3 flatbuffer identifier)")
-
-
 def _ends_with_softmax(interpreter: Any, output_index: int) -> bool | None:
     """Whether the op producing the output (through format conversions) is a softmax.
 
@@ -211,8 +121,9 @@ def _input_table(dtype: type, quantization: tuple[float, int], pixel_scale: floa
 class Classifier:
     """Probabilities over the model's classes for a hand image.
 
-    ``model_path`` defaults to the shipped model; ``backend`` forces one of :data:`BACKENDS`;
-    ``margin`` replaces the metadata's input margin (to measure another one).
+    ``model_path`` defaults to the shipped model; ``backend`` forces one of
+    :data:`~edge_arasl.runtime.BACKENDS`; ``margin`` replaces the metadata's input margin (to
+    measure another one).
     """
 
     def __init__(
@@ -223,11 +134,10 @@ class Classifier:
         margin: int | None = None,
     ) -> None:
         path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
-        if not isinstance(num_threads, int) or num_threads < 1:
+        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
             raise UserError(f"num_threads must be a positive integer, not {num_threads!r}")
-        _check_model_file(path)
+        check_model_file(path)
         meta = load_metadata(path.with_suffix(".json"))
-        self.backend, interpreter_type = interpreter_class(backend)
         self.model_path = path
         self.classes: tuple[str, ...] = meta.classes
         self.input_size: int = meta.input_size
@@ -237,13 +147,7 @@ class Classifier:
         self.input_margin: int = meta.input_margin if margin is None else margin
         self.num_threads = num_threads
         self._texts = tuple(ARABIC[c] for c in meta.classes)
-        try:
-            with _native_stderr_filtered():
-                interpreter = interpreter_type(model_path=str(path), num_threads=num_threads)
-                interpreter.allocate_tensors()
-        except Exception as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"{path}: cannot load model ({reason})") from None
+        self.backend, interpreter = load_interpreter(path, num_threads, backend)
         self._interpreter = interpreter
         self._setup_tensors(path, meta)
 

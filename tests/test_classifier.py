@@ -16,11 +16,11 @@ from edge_arasl.classifier import (
     DEFAULT_MODEL_PATH,
     Classifier,
     Prediction,
-    interpreter_class,
 )
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC, MODEL_CLASSES
 from edge_arasl.preprocess import add_margin
+from edge_arasl.runtime import interpreter_class
 
 HAS_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge_arasl.classifier import BACKENDS, Classifier, Prediction
+from edge_arasl.classifier import Classifier, Prediction
 from edge_arasl.errors import UserError
+from edge_arasl.runtime import BACKENDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
