@@ -153,7 +153,8 @@ class PalmDetector:
     ) -> None:
         _, self._interpreter = load_interpreter(model_path, num_threads, hint=hint)
         inputs = self._interpreter.get_input_details()
-        outputs = {tuple(d["shape"][1:]): d["index"] for d in self._interpreter.get_output_details()}
+        details = self._interpreter.get_output_details()
+        outputs = {tuple(d["shape"][1:]): d["index"] for d in details}
         shape = tuple(inputs[0]["shape"]) if len(inputs) == 1 else ()
         expected = (len(anchors()), 4 + 2 * KEYPOINTS)
         if shape != (1, INPUT_SIZE, INPUT_SIZE, 3) or expected not in outputs:
