@@ -25,7 +25,8 @@ import numpy as np
 
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC, NONE_CLASS, SIGN_CLASSES
-from edge_arasl.region import Roi
+from edge_arasl.region import Box, Roi
+from edge_arasl.scenes import SCENES, Backdrop, busy_room, plain_room
 
 #: Single characters and the sign that spells them.
 SIGN_FOR_CHAR: dict[str, str] = {
@@ -117,24 +118,31 @@ class DemoTiming:
 
 
 class _Scene:
-    """Draws frames: a static textured background with the hand patch in the region."""
+    """Draws frames: the backdrop at time ``t`` with a hand patch pasted at a pixel box."""
 
-    def __init__(self, size: tuple[int, int], roi: Roi, rng: np.random.Generator) -> None:
-        self.width, self.height = size
-        self.box = roi.to_pixels(self.width, self.height)
-        self.rng = rng
-        self.background = _room(self.width, self.height, rng)
-        x, y, w, h = self.box
-        self.empty = cv2.cvtColor(self.background[y : y + h, x : x + w], cv2.COLOR_BGR2GRAY)
-        self.empty = self.empty.astype(np.float32)
+    def __init__(self, backdrop: Backdrop, box: Box, rng: np.random.Generator) -> None:
+        self.backdrop, self.box, self.rng = backdrop, box, rng
+        self._empty: dict[tuple[Box, float | None], np.ndarray] = {}
 
-    def hand(self, image: np.ndarray) -> _Hand:
-        return _Hand(image, (self.box[2], self.box[3]), self.rng)
+    def hand(self, image: np.ndarray, box: Box | None = None) -> _Hand:
+        box = box or self.box
+        return _Hand(image, (box[2], box[3]), self.rng)
 
-    def frame(self, patch: np.ndarray | None) -> np.ndarray:
-        out = self.background.copy()
+    def empty(self, box: Box, t: float) -> np.ndarray:
+        """The gray background in ``box`` at ``t``: what the region shows with no hand."""
+        key = (box, t if self.backdrop.drifts else None)
+        if key not in self._empty:
+            if len(self._empty) > 64:
+                self._empty.clear()
+            x, y, w, h = box
+            view = self.backdrop.at(t)[y : y + h, x : x + w]
+            self._empty[key] = cv2.cvtColor(view, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return self._empty[key]
+
+    def frame(self, patch: np.ndarray | None, box: Box, t: float) -> np.ndarray:
+        out = self.backdrop.at(t).copy()
         if patch is not None:
-            x, y, w, h = self.box
+            x, y, w, h = box
             gray = np.clip(patch, 0, 255).astype(np.uint8)
             out[y : y + h, x : x + w] = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
         return out
@@ -166,22 +174,6 @@ class _Hand:
         return patch * self.gain
 
 
-def _room(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A plausible indoor background: lit wall with soft blotches, a shelf and a door edge."""
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    wall = 150 + 50 * (xx / width - 0.5) - 30 * (yy / height)
-    for cells, amp in ((3, 25.0), (8, 12.0), (24, 5.0)):
-        noise = rng.uniform(-1, 1, (cells, cells)).astype(np.float32)
-        wall += amp * cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC)
-    shelf_y = int(height * rng.uniform(0.75, 0.85))
-    wall[shelf_y : shelf_y + max(4, height // 60)] -= 60
-    door_x = int(width * rng.uniform(0.05, 0.15))
-    wall[:, door_x : door_x + max(3, width // 120)] -= 45
-    tint = np.array(rng.uniform(0.9, 1.1, 3), dtype=np.float32)  # B, G, R
-    room = wall[:, :, None] * tint[None, None, :]
-    return np.clip(room, 0, 255).astype(np.uint8)
-
-
 def _blend(a: np.ndarray, b: np.ndarray, s: float, blur: float) -> np.ndarray:
     """``a`` turning into ``b`` (``s`` from 0 to 1), motion-blurred by up to ``blur`` px."""
     s = s * s * (3 - 2 * s)  # smoothstep
@@ -199,28 +191,97 @@ def _frames_in(start: float, duration: float, fps: float) -> Iterator[float]:
 
 
 class _Recorder:
-    """Writes frames on a running clock: the hand held, blended, or out of view."""
+    """Writes frames on a running clock: the hand held, moving and blended, or out of view."""
 
     def __init__(self, writer: cv2.VideoWriter, scene: _Scene, fps: float) -> None:
         self.writer, self.scene, self.fps = writer, scene, fps
         self.clock = 0.0
+        self.hand_free: list[list[float]] = []  # [start, end] of every span with no hand
 
-    def _emit(self, duration: float, patch_at: Callable[[float], np.ndarray | None]) -> None:
+    def _emit(self, duration: float, draw: Callable[[float], tuple[np.ndarray | None, Box]]):
         for t in _frames_in(self.clock, duration, self.fps):
-            self.writer.write(self.scene.frame(patch_at(t)))
+            patch, box = draw(t)
+            self.writer.write(self.scene.frame(patch, box, self.clock + t))
         self.clock += duration
 
     def absent(self, duration: float) -> None:
-        self._emit(duration, lambda t: None)
+        self.hand_free.append([round(self.clock, 3), round(self.clock + duration, 3)])
+        self._emit(duration, lambda t: (None, self.scene.box))
 
-    def hold(self, hand: _Hand, duration: float) -> None:
-        self._emit(duration, hand.at)
+    def hold(self, hand: _Hand, box: Box, duration: float) -> None:
+        self._emit(duration, lambda t: (hand.at(t), box))
 
-    def blend(self, a: np.ndarray | None, b: np.ndarray | None, duration: float) -> None:
-        """From patch ``a`` to ``b`` (``None``: out of view), blurred most in the middle."""
-        a = self.scene.empty if a is None else a
-        b = self.scene.empty if b is None else b
-        self._emit(duration, lambda t: _blend(a, b, t / duration, blur=8.0))
+    def blend(
+        self, a: np.ndarray | None, box_a: Box, b: np.ndarray | None, box_b: Box, duration: float
+    ) -> None:
+        """From patch ``a`` at ``box_a`` to ``b`` at ``box_b`` (``None``: out of view).
+
+        Blurred most in the middle; between two boxes the hand moves along with the blend.
+        """
+
+        def draw(t: float) -> tuple[np.ndarray, Box]:
+            s = t / duration
+            box = box_a if box_a == box_b else _between(box_a, box_b, s)
+            return _blend(self._fit(a, box, t), self._fit(b, box, t), s, blur=8.0), box
+
+        self._emit(duration, draw)
+
+    def _fit(self, patch: np.ndarray | None, box: Box, t: float) -> np.ndarray:
+        if patch is None:
+            return self.scene.empty(box, self.clock + t)
+        if patch.shape != (box[3], box[2]):
+            return cv2.resize(patch, box[2:], interpolation=cv2.INTER_LINEAR)
+        return patch
+
+
+def _between(a: Box, b: Box, s: float) -> Box:
+    """The box ``s`` (0 to 1) of the way from ``a`` to ``b``, eased like :func:`_blend`."""
+    s = s * s * (3 - 2 * s)
+    x0, y0 = (round(p + s * (q - p)) for p, q in ((a[0], b[0]), (a[1], b[1])))
+    x1 = round(a[0] + a[2] + s * (b[0] + b[2] - a[0] - a[2]))
+    y1 = round(a[1] + a[3] + s * (b[1] + b[3] - a[1] - a[3]))
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
+
+
+class _Layout:
+    """Where a moving hand is shown: a new box for every letter (or word), all in the frame.
+
+    Each box is the region's size times a factor drawn from ``scale``, placed uniformly, and
+    its centre at least half a side away from the previous one (when the frame allows).
+    """
+
+    def __init__(self, size: tuple[int, int], region: Box, scale: tuple[float, float], rng) -> None:
+        self.size, self.region, self.scale, self.rng = size, region, scale, rng
+        self.last: Box | None = None
+
+    def next(self) -> Box:
+        (width, height), (_, _, w0, h0) = self.size, self.region
+        for _ in range(20):
+            s = self.rng.uniform(*self.scale)
+            w, h = (int(min(n, max(16, round(v * s)))) for v, n in ((w0, width), (h0, height)))
+            box = (
+                int(self.rng.integers(0, width - w + 1)),
+                int(self.rng.integers(0, height - h + 1)),
+                w,
+                h,
+            )
+            if self.last is None or math.dist(_centre(box), _centre(self.last)) >= min(w, h) / 2:
+                break
+        self.last = box
+        return box
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
+
+
+#: ``make_demo(move=...)`` values and what moves: nothing, each letter, or each word.
+MOVES: dict[bool | str, str | None] = {
+    False: None,
+    True: "letter",
+    "letter": "letter",
+    "word": "word",
+}
 
 
 def make_demo(
@@ -233,8 +294,20 @@ def make_demo(
     size: tuple[int, int] = (640, 480),
     roi: Roi | None = None,
     timing: DemoTiming | None = None,
+    scene: str = "plain",
+    move: bool | str = False,
+    move_scale: tuple[float, float] = (0.6, 1.2),
+    drift: bool = False,
 ) -> dict[str, Any]:
-    """Write the video ``out`` and its truth (:func:`truth_path`); returns the truth record."""
+    """Write the video ``out`` and its truth (:func:`truth_path`); returns the truth record.
+
+    ``scene`` is the background (:data:`edge_arasl.scenes.SCENES`: ``"busy"`` puts clutter in
+    the empty region); ``move`` shows the hand at a new box for every letter (``True`` or
+    ``"letter"``) or word (``"word"``) instead of always at ``roi``, its size scaled by a
+    factor from ``move_scale``; ``drift`` pans the background slowly and varies its light.
+    The defaults make exactly the video they made before these options existed. The signing
+    (samples, poses, timings) depends only on ``seed``, not on these options.
+    """
     out = Path(out)
     words = text_to_classes(text)
     library = load_samples(samples)
@@ -243,6 +316,12 @@ def make_demo(
         raise UserError(f"no sample images for sign(s) {', '.join(missing)} in the samples folder")
     if fps <= 0 or min(size) < 64:
         raise UserError(f"fps must be > 0 and the size at least 64x64 (got {fps}, {size})")
+    if scene not in SCENES:
+        raise UserError(f"scene {scene!r}: expected one of {', '.join(SCENES)}")
+    if move not in MOVES:
+        raise UserError(f"move {move!r}: expected False, True, 'letter' or 'word'")
+    if not 0 < move_scale[0] <= move_scale[1]:
+        raise UserError(f"move_scale {move_scale}: expected 0 < low <= high")
     timing = timing or DemoTiming()
     roi = roi or Roi()
     rng = np.random.default_rng(seed)
@@ -250,34 +329,51 @@ def make_demo(
     def uniform(bounds: tuple[float, float]) -> float:
         return float(rng.uniform(*bounds))
 
-    scene = _Scene(size, roi, rng)
+    region = roi.to_pixels(*size)
+    pad = round(0.05 * max(size)) if drift else 0
+    canvas_size = (size[0] + 2 * pad, size[1] + 2 * pad)
+    canvas = plain_room(*canvas_size, rng)
+    if scene == "busy":
+        focus = (region[0] + pad, region[1] + pad, region[2], region[3])
+        canvas = busy_room(*canvas_size, np.random.default_rng([seed, 1]), canvas, focus)
+    backdrop = Backdrop(canvas, size, pad, np.random.default_rng([seed, 2]) if drift else None)
+    moves = MOVES[move]
+    layout = _Layout(size, region, move_scale, np.random.default_rng([seed, 3]))
+    scene_ = _Scene(backdrop, region, rng)
     writer = _open_writer(out, fps, size)
-    rec = _Recorder(writer, scene, fps)
+    rec = _Recorder(writer, scene_, fps)
     letters: list[dict[str, Any]] = []
     try:
         rec.absent(timing.lead_in)
+        box = region
         for w, word in enumerate(words):
             if w:
                 rec.absent(uniform(timing.word_pause))
-            shown: tuple[str, np.ndarray] | None = None  # previous letter and its last patch
+            if moves == "word":
+                box = layout.next()
+            shown: tuple[str, np.ndarray, Box] | None = None  # previous letter, last patch, box
             for class_id in word:
                 name, image = library[class_id][int(rng.integers(len(library[class_id])))]
-                hand = scene.hand(image)
+                if moves == "letter":
+                    box = layout.next()
+                hand = scene_.hand(image, box)
                 if shown is None:
-                    rec.blend(None, hand.at(0.0), timing.fade)
+                    rec.blend(None, box, hand.at(0.0), box, timing.fade)
                 elif shown[0] == class_id:  # a repeat: the hand leaves and comes back
-                    rec.blend(shown[1], None, timing.fade)
+                    rec.blend(shown[1], shown[2], None, shown[2], timing.fade)
                     rec.absent(uniform(timing.release))
-                    rec.blend(None, hand.at(0.0), timing.fade)
+                    rec.blend(None, box, hand.at(0.0), box, timing.fade)
                 else:
-                    rec.blend(shown[1], hand.at(0.0), uniform(timing.transition))
+                    rec.blend(shown[1], shown[2], hand.at(0.0), box, uniform(timing.transition))
                 start, hold = rec.clock, uniform(timing.hold)
-                rec.hold(hand, hold)
+                rec.hold(hand, box, hold)
                 end = round(rec.clock, 3)
                 letters.append({"class": class_id, "start": round(start, 3), "end": end})
                 letters[-1]["sample"] = name
-                shown = (class_id, hand.at(hold))
-            rec.blend(shown[1] if shown else None, None, timing.fade)
+                letters[-1]["box"] = list(box)
+                shown = (class_id, hand.at(hold), box)
+            assert shown is not None
+            rec.blend(shown[1], shown[2], None, shown[2], timing.fade)
         rec.absent(timing.tail)
     finally:
         writer.release()
@@ -290,6 +386,10 @@ def make_demo(
         "roi": [roi.x, roi.y, roi.w, roi.h],
         "seed": seed,
         "seconds": round(rec.clock, 3),
+        "scene": scene,
+        "move": moves or False,
+        "drift": drift,
+        "hand_free": rec.hand_free,
     }
     with truth_path(out).open("w", encoding="utf-8") as f:
         json.dump(truth, f, ensure_ascii=False, indent=1)
