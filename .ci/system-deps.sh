@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, if any is missing: a real MQTT broker,
-# fonts with Arabic glyphs, FriBiDi for Pillow's raqm layout, and systemd-analyze.
+# fonts with Arabic glyphs, FriBiDi for Pillow's raqm layout, systemd-analyze, and espeak-ng
+# (its Arabic voice) for the speech plugin.
 set -euo pipefail
-packages=(mosquitto mosquitto-clients fonts-noto-core fonts-dejavu-core libfribidi0 systemd procps openssl)
+packages=(mosquitto mosquitto-clients fonts-noto-core fonts-dejavu-core libfribidi0 systemd procps openssl espeak-ng)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

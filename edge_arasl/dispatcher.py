@@ -5,7 +5,7 @@ so a plugin never sees a letter before a frame that came earlier (an overlay dra
 on the frames that follow it, a subtitle file gets times in order). What differs is how much
 may wait: at most ``plugin.queue_size`` frames; when one more arrives, the **oldest waiting
 frame** is dropped (a slow plugin stays close to live, and what it shows is the freshest
-picture). Letters, words and status reports are never dropped.
+picture). Letters, words, sentences and status reports are never dropped.
 
 With ``drop_frames=False`` (headless file processing, where every frame must reach a video
 writer) :meth:`Dispatcher.frame` waits for room instead: the file is read at the pace of the
@@ -31,6 +31,7 @@ from edge_arasl.plugin import (
     LetterEvent,
     OutputPlugin,
     PluginError,
+    SentenceEvent,
     StatusEvent,
     WordEvent,
 )
@@ -202,6 +203,9 @@ class Dispatcher:
 
     def word(self, event: WordEvent) -> None:
         self._event("on_word", event)
+
+    def sentence(self, event: SentenceEvent) -> None:
+        self._event("on_sentence", event)
 
     def status(self, event: StatusEvent) -> None:
         self._event("on_status", event)

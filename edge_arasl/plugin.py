@@ -2,8 +2,9 @@
 
 This module is all a plugin may import from edge-arasl. The pipeline hands every plugin, in
 its own worker thread and in order, the frames (droppable when the plugin falls behind) and
-the letters, words and status reports (never dropped). A plugin is registered under the
-entry-point group ``edge_arasl.plugins`` and configured by the config table of its name::
+the letters, words, sentences and status reports (never dropped). A plugin is registered
+under the entry-point group ``edge_arasl.plugins`` and configured by the config table of its
+name::
 
     [mqtt]
     enabled = true
@@ -33,6 +34,7 @@ __all__ = [
     "OutputPlugin",
     "PluginContext",
     "PluginError",
+    "SentenceEvent",
     "StatusEvent",
     "WordEvent",
 ]
@@ -99,6 +101,33 @@ class WordEvent:
             "type": "word",
             "classes": list(self.classes),
             "text": self.text,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+        }
+
+
+@dataclass(frozen=True)
+class SentenceEvent:
+    """The words since the last long pause (``sentence_gap_s`` of the decoder), in order.
+
+    For plugins that speak or display whole phrases; emitted after its last word. ``words``
+    are the words' chosen texts, ``start``/``end`` the first word's start and the last's end.
+    """
+
+    words: tuple[str, ...]
+    start: float
+    end: float
+
+    @property
+    def text(self) -> str:
+        """The words joined by spaces (logical order, never reshaped)."""
+        return " ".join(self.words)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "sentence",
+            "text": self.text,
+            "words": list(self.words),
             "start": round(self.start, 3),
             "end": round(self.end, 3),
         }
@@ -199,6 +228,9 @@ class OutputPlugin:
 
     def on_word(self, word: WordEvent) -> None:
         """A finished word."""
+
+    def on_sentence(self, sentence: SentenceEvent) -> None:
+        """The words since the last long pause, after the last of them."""
 
     def on_status(self, status: StatusEvent) -> None:
         """A periodic status report."""

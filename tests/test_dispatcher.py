@@ -15,6 +15,7 @@ from edge_arasl.plugin import (
     OutputPlugin,
     PluginContext,
     PluginError,
+    SentenceEvent,
     StatusEvent,
     WordEvent,
 )
@@ -65,6 +66,9 @@ class Recorder(OutputPlugin):
     def on_word(self, word: WordEvent) -> None:
         self.calls.append(("word", word.text))
 
+    def on_sentence(self, sentence: SentenceEvent) -> None:
+        self.calls.append(("sentence", sentence.text))
+
     def on_status(self, status: StatusEvent) -> None:
         self.calls.append(("status", status.state))
 
@@ -76,7 +80,7 @@ class Raiser(Recorder):
         self.calls.append(("fail", None))
         raise RuntimeError("boom")
 
-    stop = on_frame = on_letter = on_word = on_status = _fail
+    stop = on_frame = on_letter = on_word = on_sentence = on_status = _fail
 
 
 class Gated(Recorder):
@@ -174,10 +178,12 @@ def test_stop_delivers_everything_queued_then_stops_each_plugin_once():
     d.start()
     sent = feed(d, 12, letter_every=3)
     d.word(WORD)
+    d.sentence(SentenceEvent(("د",), 0.0, 1.0))
     assert slow.entered.wait(10)
     slow.release.set()
     assert d.stop()
-    assert slow.calls == [("start", None), *sent, ("word", "د"), ("stop", None)]
+    expected = [("start", None), *sent, ("word", "د"), ("sentence", "د"), ("stop", None)]
+    assert slow.calls == expected
     assert d.stop()  # a second stop is harmless
     assert slow.calls.count(("stop", None)) == 1
     with pytest.raises(RuntimeError, match="not running"):

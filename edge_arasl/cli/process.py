@@ -28,6 +28,7 @@ from edge_arasl.sources import open_source
 PLUGIN_FLAGS: dict[str, tuple[str, str, str]] = {
     "--output": ("video", "path", "write the annotated video to FILE (the video plugin)"),
     "--srt": ("srt", "path", "write the recognised letters and words as subtitles to FILE"),
+    "--speech-dir": ("speech", "wav_dir", "speak each word into a WAV file in folder FILE"),
 }
 
 
