@@ -48,11 +48,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from fingerspelling import align, boundary_errors, random_text
 
 from edge_arasl.classifier import Classifier
 from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.demo import DemoTiming, make_demo
-from edge_arasl.labels import ARABIC, MODEL_CLASSES, SIGN_CLASSES
+from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
 from edge_arasl.plugin import LetterEvent, WordEvent
 from edge_arasl.region import Roi
 
@@ -92,18 +93,6 @@ class Signal:
 
 
 # -- making the data ----------------------------------------------------------------------
-
-
-def random_text(rng: np.random.Generator, n_words: int, doubled: bool) -> str:
-    signs = [c for c in SIGN_CLASSES if len(ARABIC[c]) == 1]
-    words = []
-    for w in range(n_words):
-        letters = [str(c) for c in rng.choice(signs, size=int(rng.integers(2, 6)))]
-        if doubled and w == 0:  # a repeated letter, as in "مدد"
-            i = int(rng.integers(len(letters)))
-            letters.insert(i, letters[i])
-        words.append("".join(ARABIC[c] for c in letters))
-    return " ".join(words)
 
 
 def export_validation_images(data: Path, out: Path, per_class: int) -> Path:
@@ -188,29 +177,6 @@ def make_signals(args: argparse.Namespace, classifier: Classifier) -> list[Signa
 # -- scoring ------------------------------------------------------------------------------
 
 
-def align(truth: list[str], got: list[str]) -> tuple[int, list[tuple[int, int]]]:
-    """Levenshtein distance and the matched ``(truth index, got index)`` pairs."""
-    n, m = len(truth), len(got)
-    d = np.zeros((n + 1, m + 1), np.int32)
-    d[:, 0] = np.arange(n + 1)
-    d[0, :] = np.arange(m + 1)
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            sub = d[i - 1, j - 1] + (truth[i - 1] != got[j - 1])
-            d[i, j] = min(sub, d[i - 1, j] + 1, d[i, j - 1] + 1)
-    pairs, i, j = [], n, m
-    while i > 0 and j > 0:
-        if d[i, j] == d[i - 1, j - 1] + (truth[i - 1] != got[j - 1]):
-            if truth[i - 1] == got[j - 1]:
-                pairs.append((i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif d[i, j] == d[i - 1, j] + 1:
-            i -= 1
-        else:
-            j -= 1
-    return int(d[n, m]), pairs[::-1]
-
-
 @dataclass
 class Tally:
     letters: int = 0
@@ -263,9 +229,7 @@ def score(signals: list[Signal], settings: DecoderSettings, timing: bool = False
         got_words = ["+".join(w.classes) for w in words]
         tally.words += len(truth_words)
         tally.word_errors += align(truth_words, got_words)[0]
-        truth_sizes = [str(len(w)) for w in sig.words]
-        got_sizes = [str(len(w.classes)) for w in words]
-        tally.boundary_errors += align(truth_sizes, got_sizes)[0]
+        tally.boundary_errors += boundary_errors(sig.words, [w.classes for w in words])
         if not truth:
             tally.false_letters += len(got)
             tally.background_s += float(sig.times[-1] - sig.times[0])
