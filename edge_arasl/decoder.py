@@ -22,6 +22,8 @@ the same signing alike:
    (``none`` on top or at ``none_max``). A hand in view whose sign cannot be read keeps the
    word open, so one unreadable letter does not split a word in two; but after
    ``word_timeout_s`` without a letter the word ends whatever is in view.
+6. **Sentences.** The words since the last pause of ``sentence_gap_s`` without a letter
+   (longer than ``word_gap_s``) make a sentence, emitted once that pause is over.
 
 A letter's ``confidence`` is the time-weighted mean of its smoothed probability while held;
 ``start`` is the first frame it was held, ``end`` the first frame it no longer was.
@@ -37,13 +39,13 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from edge_arasl.labels import NONE_CLASS, join_classes, text_for
-from edge_arasl.plugin import LetterEvent, WordEvent
+from edge_arasl.plugin import LetterEvent, SentenceEvent, WordEvent
 
 __all__ = ["DecoderSettings", "Event", "LetterDecoder"]
 
 log = logging.getLogger(__name__)
 
-Event = LetterEvent | WordEvent
+Event = LetterEvent | WordEvent | SentenceEvent
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class DecoderSettings:
     """Pause without a letter or a hand in view that ends a word (> release_s)."""
     word_timeout_s: float = 2.5
     """Time without a letter that ends a word even with a hand in view (>= word_gap_s)."""
+    sentence_gap_s: float = 3.0
+    """Time without a letter after a word that ends the sentence (> word_gap_s, <= 60)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -91,6 +95,11 @@ class DecoderSettings:
             raise ValueError(
                 f"word_timeout_s ({self.word_timeout_s}) must be at least word_gap_s "
                 f"({self.word_gap_s})"
+            )
+        if not self.word_gap_s < self.sentence_gap_s <= 60:
+            raise ValueError(
+                f"sentence_gap_s ({self.sentence_gap_s}) must be longer than word_gap_s "
+                f"({self.word_gap_s}) and at most 60"
             )
 
 
@@ -178,6 +187,8 @@ class LetterDecoder:
                 events.append(self._close_letter())
             if self._word.classes:
                 events.append(self._close_word())
+            if self._sentence:
+                events.append(self._close_sentence())
         self._reset()
         return events
 
@@ -187,6 +198,7 @@ class LetterDecoder:
         self._letter: _Run | None = None  # confirmed letter, held or within its release gap
         self._candidate: _Run | None = None  # a different class held, not yet for hold_s
         self._word = _Word()
+        self._sentence: list[WordEvent] = []  # finished words since the last long pause
         self._hand_seen = -math.inf  # time of the latest frame with a hand in view
 
     # -- internals --------------------------------------------------------------------------
@@ -248,6 +260,14 @@ class LetterDecoder:
             pause = t - max(self._word.end, self._hand_seen)
             if pause >= s.word_gap_s or t - self._word.end >= s.word_timeout_s:
                 events.append(self._close_word())
+        if (
+            self._sentence
+            and self._letter is None
+            and self._candidate is None
+            and not self._word.classes
+            and t - self._sentence[-1].end >= s.sentence_gap_s
+        ):
+            events.append(self._close_sentence())
         return events
 
     def _close_letter(self) -> LetterEvent:
@@ -268,9 +288,15 @@ class LetterDecoder:
 
     def _close_word(self) -> WordEvent:
         word, self._word = self._word, _Word()
-        return WordEvent(
+        event = WordEvent(
             classes=tuple(word.classes),
             text=join_classes(word.classes),
             start=word.start,
             end=word.end,
         )
+        self._sentence.append(event)
+        return event
+
+    def _close_sentence(self) -> SentenceEvent:
+        words, self._sentence = self._sentence, []
+        return SentenceEvent(tuple(w.text for w in words), words[0].start, words[-1].end)

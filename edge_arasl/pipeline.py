@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from edge_arasl.labels import NONE_CLASS, text_for
-from edge_arasl.plugin import FrameEvent, LetterEvent, PluginContext, StatusEvent, WordEvent
+from edge_arasl.plugin import (
+    FrameEvent,
+    LetterEvent,
+    PluginContext,
+    SentenceEvent,
+    StatusEvent,
+    WordEvent,
+)
 from edge_arasl.region import FixedRegion, RegionProvider, crop
 from edge_arasl.sources.base import Frame, Source
 from edge_arasl.stats import RunStats
@@ -33,7 +40,7 @@ from edge_arasl.stats import RunStats
 if TYPE_CHECKING:
     from edge_arasl.classifier import Classifier
     from edge_arasl.config import Config
-    from edge_arasl.decoder import LetterDecoder
+    from edge_arasl.decoder import Event, LetterDecoder
     from edge_arasl.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -58,6 +65,9 @@ class Observer:
 
     def on_word(self, word: WordEvent) -> None:
         """A word was finished."""
+
+    def on_sentence(self, sentence: SentenceEvent) -> None:
+        """A sentence (the words since the last long pause) was finished."""
 
     def on_status(self, status: StatusEvent) -> None:
         """A status report was sent to the plugins."""
@@ -191,7 +201,7 @@ class Pipeline:
         self.dispatcher.frame(event)
         self._notify("on_frame", event)
 
-    def _emit(self, events: Iterable[LetterEvent | WordEvent], summary: Summary) -> None:
+    def _emit(self, events: Iterable[Event], summary: Summary) -> None:
         for event in events:
             if isinstance(event, LetterEvent):
                 self.stats.letter(event)
@@ -199,6 +209,9 @@ class Pipeline:
                     summary.letters.append(event)
                 self.dispatcher.letter(event)
                 self._notify("on_letter", event)
+            elif isinstance(event, SentenceEvent):
+                self.dispatcher.sentence(event)
+                self._notify("on_sentence", event)
             else:
                 self.stats.word(event)
                 if self.record:

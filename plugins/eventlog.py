@@ -1,7 +1,7 @@
 """A JSON-lines log of what the daemon recognised (``[eventlog]``).
 
-One JSON object per line: every letter and word (the same objects ``process --json`` prints,
-plus ``device_id`` and ``wall_time``) and, with ``status = true``, every status report. Each
+One JSON object per line: every letter, word and sentence (the same objects ``process --json``
+prints, plus ``device_id`` and ``wall_time``) and, with ``status = true``, every status report. Each
 line is flushed as it is written, so ``tail -f`` sees it at once and a crash loses nothing
 already recognised. ``path`` may hold strftime fields (``events-%Y%m%d.jsonl``): a new file
 starts when the name changes, e.g. one per day.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from edge_arasl.plugin import LetterEvent, OutputPlugin, StatusEvent, WordEvent
+from edge_arasl.plugin import LetterEvent, OutputPlugin, SentenceEvent, StatusEvent, WordEvent
 
 from .output_file import output_path, prepare_directory
 
@@ -30,7 +30,7 @@ class EventLogSettings:
 
 
 class EventLogPlugin(OutputPlugin):
-    """Appends letters, words (and optionally status reports) to a JSON-lines file."""
+    """Appends letters, words, sentences (and optionally status) to a JSON-lines file."""
 
     name = "eventlog"
     Settings = EventLogSettings
@@ -48,6 +48,9 @@ class EventLogPlugin(OutputPlugin):
 
     def on_word(self, word: WordEvent) -> None:
         self._write(word.to_dict())
+
+    def on_sentence(self, sentence: SentenceEvent) -> None:
+        self._write(sentence.to_dict())
 
     def on_status(self, status: StatusEvent) -> None:
         if self.settings.status:

@@ -11,7 +11,7 @@ import pytest
 from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS
-from edge_arasl.plugin import LetterEvent, WordEvent
+from edge_arasl.plugin import LetterEvent, SentenceEvent, WordEvent
 from edge_arasl.settings import from_table
 
 N = len(MODEL_CLASSES)
@@ -156,7 +156,8 @@ def test_a_long_pause_ends_the_word_and_events_come_in_order():
     ]  # fmt: skip
     events = decode(script)
     kinds = [type(e).__name__ for e in events]
-    assert kinds == ["LetterEvent"] * 2 + ["WordEvent"] + ["LetterEvent"] * 2 + ["WordEvent"]
+    expected = ["LetterEvent"] * 2 + ["WordEvent"] + ["LetterEvent"] * 2 + ["WordEvent"]
+    assert kinds == [*expected, "SentenceEvent"]  # finish() closes the sentence too
     w1, w2 = [e for e in events if isinstance(e, WordEvent)]
     assert (w1.classes, w1.text) == (("bb", "aleff"), "با")
     assert (w2.classes, w2.text) == (("laam", "aleff"), "لا")
@@ -179,6 +180,32 @@ def test_the_word_is_emitted_as_soon_as_the_pause_is_long_enough():
     assert t_letter - letter.end == pytest.approx(s.release_s, abs=1 / 30 + 1e-9)
     assert word.classes == ("bb",)
     assert t_word - letter.end == pytest.approx(s.word_gap_s, abs=1 / 30 + 1e-9)
+
+
+def test_a_long_pause_after_words_ends_the_sentence_once_it_is_over():
+    s = DecoderSettings()
+    gap = (s.word_gap_s + s.sentence_gap_s) / 2  # ends a word, not a sentence
+    script = [
+        (NONE, 0.3), ("bb", 0.5), ("aleff", 0.5), (NONE, gap),
+        ("laam", 0.5), ("aleff", 0.5), (NONE, s.sentence_gap_s + 0.3),
+        ("dal", 0.5), (NONE, 0.5),
+    ]  # fmt: skip
+    decoder = LetterDecoder(MODEL_CLASSES, s)
+    frames, total = sample(script, 30)
+    seen = [(e, t) for p, t in frames for e in decoder.update(p, t)]
+    sentences = [(e, t) for e, t in seen if isinstance(e, SentenceEvent)]
+    ((first, t_first),) = sentences
+    assert first.words == ("با", "لا") and first.text == "با لا"
+    second_word = [e for e, _ in seen if isinstance(e, WordEvent)][1]
+    assert (first.start, first.end) == (seen[0][0].start, second_word.end)
+    assert t_first - second_word.end == pytest.approx(s.sentence_gap_s, abs=1 / 30 + 1e-9)
+    assert first.to_dict() == {
+        "type": "sentence", "text": "با لا", "words": ["با", "لا"],
+        "start": round(first.start, 3), "end": round(first.end, 3),
+    }  # fmt: skip
+    rest = decoder.finish(total)  # the last word's sentence, at the end of the stream
+    assert [type(e).__name__ for e in rest] == ["WordEvent", "SentenceEvent"]
+    assert rest[-1].words == ("د",)
 
 
 def test_an_unreadable_sign_in_view_keeps_the_word_open_until_the_timeout():
@@ -225,15 +252,16 @@ def test_finish_closes_the_open_letter_and_word_then_starts_afresh():
     assert decoder.finish() == []
     for i in range(30):
         decoder.update(probs_for("waw"), i / 30)
-    letter, word = decoder.finish(2.0)
+    letter, word, sentence = decoder.finish(2.0)
     assert isinstance(letter, LetterEvent) and isinstance(word, WordEvent)
+    assert isinstance(sentence, SentenceEvent) and sentence.words == ("و",)
     assert (letter.class_id, letter.start, letter.end) == ("waw", 0.0, 2.0)
     assert (word.text, word.end) == ("و", 2.0)
     # A new stream may restart its clock at 0 without tripping the backwards-time guard.
     assert decoder.current == (NONE, 0.0)
     for i in range(30):
         decoder.update(probs_for("ra"), i / 30)
-    (letter, _word) = decoder.finish()
+    (letter, _word, _sentence) = decoder.finish()
     assert (letter.class_id, letter.end) == ("ra", pytest.approx(29 / 30))
 
 
@@ -293,6 +321,8 @@ def test_the_decoder_needs_a_none_class():
         ({"release_s": 0.0}, "release_s"),
         ({"word_gap_s": 0.1, "release_s": 0.2}, "word_gap_s"),
         ({"word_timeout_s": 0.5, "word_gap_s": 1.0}, "word_timeout_s"),
+        ({"sentence_gap_s": 1.0}, "sentence_gap_s"),
+        ({"sentence_gap_s": 61.0}, "sentence_gap_s"),
     ],
 )
 def test_settings_are_validated(changes, message):

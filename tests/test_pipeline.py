@@ -45,6 +45,9 @@ class Recorder(OutputPlugin):
     def on_word(self, word):
         self.calls.append(("word", word))
 
+    def on_sentence(self, sentence):
+        self.calls.append(("sentence", sentence))
+
     def on_status(self, status):
         self.calls.append(("status", status))
 
@@ -68,6 +71,9 @@ class Watcher(Observer):
 
     def on_status(self, status):
         self.hooks.append(f"status:{status.state}")
+
+    def on_sentence(self, sentence):
+        self.hooks.append(f"sentence:{sentence.text}")
 
     def on_stop(self, summary):
         self.hooks.append("stop")
@@ -122,6 +128,14 @@ def test_frames_letters_words_and_status_reach_plugins_and_observers(classifier)
     # Words are made of the letters before them, in order.
     assert [c for w in summary.words for c in w.classes] == [x.class_id for x in summary.letters]
     assert summary.text == " ".join(w.text for w in summary.words)
+    # Sentences gather the words between long pauses, each after its last word.
+    sentences = plugin.of("sentence")
+    assert sentences and [w for s in sentences for w in s.words] == [w.text for w in summary.words]
+    assert [h for h in watcher.hooks if h.startswith("sentence:")] == [
+        f"sentence:{s.text}" for s in sentences
+    ]
+    kinds = [k for k, _ in plugin.calls if k in ("word", "sentence")]
+    assert kinds[-1] == "sentence" and kinds[0] == "word"
     states = [s.state for s in plugin.of("status")]
     assert states[0] == "starting" and states[-1] == "stopping"
     final = plugin.of("status")[-1]

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from edge_arasl.config import SourceSettings, load_config
 from edge_arasl.errors import UserError
 from edge_arasl.pipeline import Observer, Summary, build_pipeline, stop_on_signals
-from edge_arasl.plugin import FrameEvent, LetterEvent, WordEvent
+from edge_arasl.plugin import FrameEvent, LetterEvent, SentenceEvent, WordEvent
 from edge_arasl.region import Roi
 from edge_arasl.sources import open_source
 
@@ -122,6 +122,9 @@ class JsonLines(Observer):
 
     def on_word(self, word: WordEvent) -> None:
         _print_json(word.to_dict(), self.out)
+
+    def on_sentence(self, sentence: SentenceEvent) -> None:
+        _print_json(sentence.to_dict(), self.out)
 
 
 class ProgressBar(Observer):

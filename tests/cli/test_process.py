@@ -38,7 +38,12 @@ def json_run() -> tuple[list[dict], subprocess.CompletedProcess[str]]:
 def test_json_lines_are_letters_and_words_then_one_summary(json_run):
     records, result = json_run
     assert records[-1]["type"] == "summary"
-    assert {r["type"] for r in records[:-1]} <= {"letter", "word"}
+    assert {r["type"] for r in records[:-1]} <= {"letter", "word", "sentence"}
+    sentences = [r for r in records if r["type"] == "sentence"]
+    assert sentences and records[-2]["type"] == "sentence"  # finish() closes the last one
+    assert sum((s["words"] for s in sentences), []) == [
+        r["text"] for r in records if r["type"] == "word"
+    ]
     letters = [r for r in records if r["type"] == "letter"]
     words = [r for r in records if r["type"] == "word"]
     assert letters and words

@@ -7,7 +7,7 @@ import time
 
 from edge_arasl_plugins.eventlog import EventLogPlugin, EventLogSettings
 
-from edge_arasl.plugin import LetterEvent, PluginContext, StatusEvent, WordEvent
+from edge_arasl.plugin import LetterEvent, PluginContext, SentenceEvent, StatusEvent, WordEvent
 from edge_arasl.settings import from_table
 
 LETTER = LetterEvent("seen", "س", 0.91234, 1.0, 1.6)
@@ -33,11 +33,16 @@ def test_each_event_is_one_flushed_json_line(tmp_path):
     (letter,) = read_lines(path)  # readable before stop: flushed per line
     plugin.on_status(StatusEvent("running", 1.0))  # not logged by default
     plugin.on_word(WORD)
+    plugin.on_sentence(SentenceEvent(("لا", "سلام"), 2.0, 5.0))
     plugin.stop()
-    letter, word = read_lines(path)
+    letter, word, sentence = read_lines(path)
     assert letter == {**LETTER.to_dict(), "device_id": "pi-1", "wall_time": letter["wall_time"]}
     assert before - 1 <= letter["wall_time"] <= time.time() + 1
     assert word["type"] == "word" and word["text"] == "لا" and word["classes"] == ["laam", "aleff"]
+    assert sentence == {
+        "type": "sentence", "text": "لا سلام", "words": ["لا", "سلام"], "start": 2.0,
+        "end": 5.0, "device_id": "pi-1", "wall_time": sentence["wall_time"],
+    }  # fmt: skip
     assert "لا" in path.read_text(encoding="utf-8")  # raw Unicode, not \\u escapes
 
 
