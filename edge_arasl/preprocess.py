@@ -47,6 +47,15 @@ def to_gray(image: np.ndarray, color: str = "bgr") -> np.ndarray:
     return cv2.cvtColor(image, code)
 
 
+def to_rgb(image: np.ndarray, color: str = "bgr") -> np.ndarray:
+    """RGB uint8 ``HxWx3`` (what the hand models read) from a gray or BGR/RGB(A) uint8 image."""
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
+        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB if color == "bgr" else cv2.COLOR_RGBA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if color == "bgr" else image
+
+
 def resize(gray: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     """Resize to ``size x size``: area averaging when shrinking (as the data set was made)."""
     h, w = gray.shape[:2]

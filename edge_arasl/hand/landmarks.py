@@ -15,6 +15,7 @@ import numpy as np
 
 from edge_arasl.errors import UserError
 from edge_arasl.hand.geometry import RotatedRect
+from edge_arasl.preprocess import to_rgb
 from edge_arasl.runtime import load_interpreter
 
 #: Side of the landmark model's square input, in pixels.
@@ -56,10 +57,9 @@ class LandmarkModel:
         self._points_index, self._presence_index, self._right_index = (outputs[n] for n in names)
         self._input = np.zeros((1, INPUT_SIZE, INPUT_SIZE, 3), dtype=np.float32)
 
-    def read(self, rgb: np.ndarray, rect: RotatedRect) -> HandLandmarks:
-        """The landmarks of the hand in ``rect`` of ``rgb`` (``HxWx3`` uint8)."""
-        crop = rect.crop(rgb, INPUT_SIZE)
-        return self.read_crop(crop, rect)
+    def read(self, image: np.ndarray, rect: RotatedRect, color: str = "rgb") -> HandLandmarks:
+        """The landmarks of the hand in ``rect`` of ``image`` (gray, or ``color`` rgb/bgr)."""
+        return self.read_crop(to_rgb(rect.crop(image, INPUT_SIZE), color), rect)
 
     def read_crop(self, crop: np.ndarray, rect: RotatedRect) -> HandLandmarks:
         """Landmarks of an already cut ``224x224`` RGB ``crop`` of ``rect``."""

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from edge_arasl.errors import UserError
+from edge_arasl.preprocess import to_rgb
 from edge_arasl.runtime import load_interpreter
 
 #: Side of the detector's square input, in pixels.
@@ -126,13 +127,13 @@ class Letterbox:
         out[:, 2:4] = rows[:, 2:4]  # sizes are not shifted
         return out / self.scale
 
-    def image(self, rgb: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
-        """``rgb`` scaled into a black ``size x size`` square, centred."""
-        h, w = rgb.shape[:2]
+    def image(self, image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
+        """``image`` scaled into a black ``size x size`` square, centred (channels kept)."""
+        h, w = image.shape[:2]
         new_w, new_h = max(round(w * self.scale), 1), max(round(h * self.scale), 1)
         interpolation = cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR
-        resized = cv2.resize(rgb, (new_w, new_h), interpolation=interpolation)
-        out = np.zeros((size, size, 3), dtype=rgb.dtype)
+        resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
+        out = np.zeros((size, size, *image.shape[2:]), dtype=image.dtype)
         x0, y0 = round(self.pad_x), round(self.pad_y)
         out[y0 : y0 + new_h, x0 : x0 + new_w] = resized[: size - y0, : size - x0]
         return out
@@ -168,11 +169,16 @@ class PalmDetector:
         self.nms_threshold = nms_threshold
         self.max_palms = max_palms
 
-    def detect(self, rgb: np.ndarray) -> list[Palm]:
-        """Palms in ``rgb`` (``HxWx3`` uint8), in its pixels."""
-        h, w = rgb.shape[:2]
+    def detect(self, image: np.ndarray, color: str = "rgb") -> list[Palm]:
+        """Palms in ``image`` (gray, or ``color`` "rgb"/"bgr" uint8), in its pixels.
+
+        The frame is scaled down before any colour conversion, so a BGR camera frame costs
+        one 192x192 conversion, not a full-frame one.
+        """
+        h, w = image.shape[:2]
         box = Letterbox.fit(w, h)
-        np.multiply(box.image(rgb), np.float32(1 / 255), out=self._input[0], casting="unsafe")
+        rgb = to_rgb(box.image(image), color)
+        np.multiply(rgb, np.float32(1 / 255), out=self._input[0], casting="unsafe")
         self._interpreter.set_tensor(self._input_index, self._input)
         self._interpreter.invoke()
         regressors = self._interpreter.get_tensor(self._boxes_index)[0]

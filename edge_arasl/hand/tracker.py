@@ -1,0 +1,232 @@
+"""Hand tracking, as MediaPipe's hand pipeline does it: detect once, then follow the landmarks.
+
+The palm detector is the expensive step (about twice the landmark model), so it runs only while
+no hand is tracked, and then at most ``search_fps`` times a second of frame time. Once a hand
+is found, each frame's landmark crop comes from the previous frame's landmarks; when the
+landmark model's presence score drops below ``min_presence`` the track is lost and the search
+starts again. The crop is smoothed over time (it would otherwise jitter with the landmarks),
+and a hand missed for less than ``hold_s`` is held: one blurred frame does not end a letter.
+
+``search`` decides where a lost hand is looked for: :class:`PalmSearch` runs the palm detector
+on the whole frame (``auto`` mode); :class:`RectangleSearch` reads the landmarks of a fixed
+rectangle directly (``fixed`` mode), so an empty rectangle is "no hand" whatever it shows.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from edge_arasl.hand.geometry import RotatedRect, landmark_rect, palm_rect
+from edge_arasl.hand.landmarks import HandLandmarks, LandmarkModel
+from edge_arasl.hand.palm import PalmDetector
+
+_MODELS = importlib.resources.files("edge_arasl_models")
+#: The shipped MediaPipe models (provenance in models/hand_models.json).
+DEFAULT_PALM_MODEL = Path(str(_MODELS / "palm_detection_lite.tflite"))
+DEFAULT_LANDMARK_MODEL = Path(str(_MODELS / "hand_landmark_lite.tflite"))
+#: Added to every error about a hand model file: how to get the shipped ones back.
+SETUP_HINT = "restore the shipped hand models with: python tools/extract_hand_models.py"
+
+#: MediaPipe's framing: a palm box x2.6, half a box toward the fingers; landmarks x2.0.
+PALM_SCALE, PALM_SHIFT = 2.6, -0.5
+LANDMARK_SCALE, LANDMARK_SHIFT = 2.0, -0.1
+
+
+@dataclass(frozen=True)
+class HandSettings:
+    """``[hand]``: how the hand is found and followed (both region modes)."""
+
+    min_presence: float = 0.5
+    min_palm_score: float = 0.5
+    search_fps: float = 15.0
+    hold_s: float = 0.1
+    smoothing_s: float = 0.04
+    crop_scale: float = 1.7
+    threads: int = 1
+    palm_model: str = ""
+    landmark_model: str = ""
+
+    def __post_init__(self) -> None:
+        for key in ("min_presence", "min_palm_score"):
+            value = getattr(self, key)
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"{key}: must be between 0 and 1 (exclusive), got {value}")
+        if not 0.0 <= self.search_fps <= 1000.0:
+            raise ValueError(f"search_fps: must be 0 (every frame) to 1000, got {self.search_fps}")
+        for key in ("hold_s", "smoothing_s"):
+            value = getattr(self, key)
+            if not 0.0 <= value <= 10.0:
+                raise ValueError(f"{key}: must be between 0 and 10 s, got {value}")
+        if not 1.0 <= self.crop_scale <= 4.0:
+            raise ValueError(f"crop_scale: must be between 1 and 4, got {self.crop_scale}")
+        if not 1 <= self.threads <= 64:
+            raise ValueError(f"threads: must be between 1 and 64, got {self.threads}")
+
+    @property
+    def palm_path(self) -> Path:
+        return Path(self.palm_model).expanduser() if self.palm_model else DEFAULT_PALM_MODEL
+
+    @property
+    def landmark_path(self) -> Path:
+        path = self.landmark_model
+        return Path(path).expanduser() if path else DEFAULT_LANDMARK_MODEL
+
+
+class Search(Protocol):
+    """Where a lost hand is looked for; returns its landmarks or ``None``."""
+
+    def __call__(self, image: np.ndarray, color: str) -> HandLandmarks | None: ...
+
+
+class PalmSearch:
+    """The palm detector over the frame (or ``area`` of it): the first palm with landmarks."""
+
+    def __init__(
+        self,
+        palms: PalmDetector,
+        landmarks: LandmarkModel,
+        min_presence: float,
+        area: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        self.palms, self.landmarks, self.min_presence = palms, landmarks, min_presence
+        self.area = area
+
+    def __call__(self, image: np.ndarray, color: str) -> HandLandmarks | None:
+        x0, y0 = 0, 0
+        view = image
+        if self.area is not None:
+            x, y, w, h = self.area
+            x0, y0 = max(x, 0), max(y, 0)
+            view = image[y0 : max(y + h, y0 + 1), x0 : max(x + w, x0 + 1)]
+        for palm in self.palms.detect(view, color):
+            offset = np.array([x0, y0], dtype=np.float64)
+            box = np.concatenate([palm.box[:2] + offset, palm.box[2:]])
+            rect = palm_rect(box, palm.keypoints + offset, PALM_SCALE, PALM_SHIFT)
+            hand = self.landmarks.read(image, rect, color)
+            if hand.presence >= self.min_presence:
+                return hand
+        return None
+
+
+class RectangleSearch:
+    """A fixed pixel box ``(x, y, w, h)``: its landmarks read as one square crop, then palms.
+
+    ArASL-style crops, where the hand fills the box, read best directly; a smaller or
+    off-centre hand is found by the palm detector in the box and around it (twice its size).
+    """
+
+    def __init__(
+        self,
+        box: tuple[int, int, int, int],
+        landmarks: LandmarkModel,
+        min_presence: float,
+        palms: PalmDetector | None = None,
+    ) -> None:
+        x, y, w, h = box
+        self.box = box
+        self.rect = RotatedRect(x + w / 2, y + h / 2, w, h).scaled(1.0)
+        self.landmarks, self.min_presence = landmarks, min_presence
+        around = (x - w // 2, y - h // 2, 2 * w, 2 * h)
+        self.palms = None if palms is None else PalmSearch(palms, landmarks, min_presence, around)
+
+    def __call__(self, image: np.ndarray, color: str) -> HandLandmarks | None:
+        hand = self.landmarks.read(image, self.rect, color)
+        if hand.presence >= self.min_presence:
+            return hand
+        return None if self.palms is None else self.palms(image, color)
+
+    def contains(self, hand: HandLandmarks) -> bool:
+        """Whether the hand's centre is inside the box (else it is not this region's hand)."""
+        x, y, w, h = self.box
+        cx, cy = hand.points[:, :2].mean(axis=0)
+        return bool(x <= cx <= x + w and y <= cy <= y + h)
+
+
+class HandTracker:
+    """Follows one hand from frame to frame; :meth:`find` per frame, in frame-time order."""
+
+    def __init__(
+        self, search: Search, landmarks: LandmarkModel, settings: HandSettings | None = None
+    ) -> None:
+        self.search = search
+        self.landmarks = landmarks
+        self.settings = settings or HandSettings()
+        self.reset()
+        self.searches = 0  # palm detector / rectangle reads, for benchmarks and tests
+
+    def reset(self) -> None:
+        self._rect: RotatedRect | None = None  # next frame's crop while tracking
+        self._last: HandLandmarks | None = None
+        self._last_seen = -math.inf
+        self._next_search = -math.inf
+        self._last_time: float | None = None
+
+    @property
+    def tracking(self) -> bool:
+        return self._rect is not None
+
+    def find(self, image: np.ndarray, timestamp: float, color: str = "bgr") -> HandLandmarks | None:
+        """The hand in this frame: tracked, found anew, held from a moment ago, or ``None``."""
+        s = self.settings
+        dt = 0.0 if self._last_time is None else max(timestamp - self._last_time, 0.0)
+        self._last_time = timestamp
+        hand = None
+        if self._rect is not None:
+            hand = self.landmarks.read(image, self._rect, color)
+            if hand.presence < s.min_presence or not self._inside(hand):
+                hand, self._rect = None, None
+        if hand is None and timestamp >= self._next_search:
+            self._next_search = timestamp + (1.0 / s.search_fps if s.search_fps > 0 else 0.0)
+            self.searches += 1
+            hand = self.search(image, color)
+            if hand is not None and not self._inside(hand):
+                hand = None
+            dt = math.inf  # a new track starts where it was found, not smoothed from the last
+        if hand is None:
+            held = timestamp - self._last_seen < s.hold_s
+            return self._last if held else None
+        self._rect = self._follow(landmark_rect(hand.points, LANDMARK_SCALE, LANDMARK_SHIFT), dt)
+        self._last, self._last_seen = hand, timestamp
+        return hand
+
+    def _inside(self, hand: HandLandmarks) -> bool:
+        return not isinstance(self.search, RectangleSearch) or self.search.contains(hand)
+
+    def _follow(self, target: RotatedRect, dt: float) -> RotatedRect:
+        """The next crop: ``target`` smoothed over ``smoothing_s``; a jump is followed at once."""
+        previous, tau = self._rect, self.settings.smoothing_s
+        if previous is None or tau <= 0 or not math.isfinite(dt):
+            return target
+        moved = math.hypot(target.cx - previous.cx, target.cy - previous.cy)
+        if moved > 0.25 * previous.width:
+            return target
+        a = 1.0 - math.exp(-dt / tau)
+        turn = math.remainder(target.angle - previous.angle, math.tau)
+        return RotatedRect(
+            previous.cx + a * (target.cx - previous.cx),
+            previous.cy + a * (target.cy - previous.cy),
+            previous.width + a * (target.width - previous.width),
+            previous.height + a * (target.height - previous.height),
+            previous.angle + a * turn,
+        )
+
+
+def load_palms(settings: HandSettings) -> PalmDetector:
+    """The palm detector ``settings`` names (the shipped one by default)."""
+    return PalmDetector(
+        settings.palm_path,
+        num_threads=settings.threads,
+        min_score=settings.min_palm_score,
+        hint=SETUP_HINT,
+    )
+
+
+def load_landmarks(settings: HandSettings) -> LandmarkModel:
+    """The landmark model ``settings`` names (the shipped one by default)."""
+    return LandmarkModel(settings.landmark_path, num_threads=settings.threads, hint=SETUP_HINT)
