@@ -7,7 +7,7 @@ import pytest
 
 from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings, HandTracker, PalmSearch, RectangleSearch
-from edge_arasl.region import AutoRegion, FixedRegion, Roi, RegionSettings, build_region
+from edge_arasl.region import AutoRegion, FixedRegion, RegionSettings, Roi, build_region
 from edge_arasl.sources.base import Frame
 
 FPS = 30.0
@@ -31,9 +31,7 @@ def test_found_by_the_palm_detector_then_followed_by_landmarks(palms, landmarks,
     assert 100 < centre(hands[-1])[0] < 356 and 120 < centre(hands[-1])[1] < 376
 
 
-def test_a_lost_hand_is_held_briefly_then_searched_for_and_found_elsewhere(
-    palms, landmarks, scene
-):
+def test_a_lost_hand_is_held_briefly_then_searched_for_and_found_elsewhere(palms, landmarks, scene):
     settings = HandSettings(search_fps=0, hold_s=0.05)
     tracker = HandTracker(PalmSearch(palms, landmarks, 0.5), landmarks, settings)
     frames = [scene((40, 100))] * 3 + [scene(None)] * 4 + [scene((360, 200))] * 3
@@ -47,9 +45,7 @@ def test_a_lost_hand_is_held_briefly_then_searched_for_and_found_elsewhere(
 
 
 def test_the_search_runs_at_most_search_fps_times_a_second(palms, landmarks, scene):
-    tracker = HandTracker(
-        PalmSearch(palms, landmarks, 0.5), landmarks, HandSettings(search_fps=10)
-    )
+    tracker = HandTracker(PalmSearch(palms, landmarks, 0.5), landmarks, HandSettings(search_fps=10))
     assert run(tracker, [scene(None)] * 30) == [None] * 30  # one second without a hand
     assert tracker.searches == 10
 
@@ -62,6 +58,7 @@ def test_fixed_mode_reads_no_hand_in_an_empty_rectangle(landmarks, palms, scene)
     assert located is not None and located.box == box and located.hand is not None
     hx, hy, hw, hh = located.hand_box
     assert box[0] - 20 <= hx and hx + hw <= box[0] + box[2] + 20
+    assert box[1] - 20 <= hy and hy + hh <= box[1] + box[3] + 20
 
 
 def test_fixed_mode_ignores_a_hand_outside_the_rectangle(landmarks, palms, scene):
