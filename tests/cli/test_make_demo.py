@@ -107,3 +107,25 @@ def test_bad_arguments_are_user_errors(tmp_path, capsys, args, message):
     args = [str(tmp_path / a) if a.startswith(("OUT", "MISSING", "missing")) else a for a in args]
     assert main(["make-demo", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_scene_move_and_drift_flags(tmp_path, capsys):
+    out = tmp_path / "busy.mp4"
+    args = ["make-demo", str(out), "--text", "بب با", "--size", "160x120", "--fps", "10"]
+    assert main([*args, "--scene", "busy", "--move", "--drift"]) == 0
+    truth = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert (truth["scene"], truth["move"], truth["drift"]) == ("busy", "letter", True)
+    boxes = [tuple(letter["box"]) for letter in truth["letters"]]
+    assert len(set(boxes)) == len(boxes) == 4
+    assert main([*args, "--move", "word"]) == 0
+    truth = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert (truth["scene"], truth["move"], truth["drift"]) == ("plain", "word", False)
+    boxes = [tuple(letter["box"]) for letter in truth["letters"]]
+    assert boxes[0] == boxes[1] != boxes[2] == boxes[3]
+    with pytest.raises(SystemExit):
+        main(["make-demo", "--help"])
+    help_text = capsys.readouterr().out
+    assert all(flag in help_text for flag in ("--scene {plain,busy}", "--move", "--drift"))
+    with pytest.raises(SystemExit):
+        main([*args, "--scene", "forest"])
+    assert "invalid choice: 'forest'" in capsys.readouterr().err
