@@ -26,7 +26,7 @@ import numpy as np
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.region import Box, Roi
-from edge_arasl.scenes import SCENES, Backdrop, busy_room, plain_room
+from edge_arasl.scenes import SCENES, Backdrop, HandLayout, busy_room, plain_room
 
 #: Single characters and the sign that spells them.
 SIGN_FOR_CHAR: dict[str, str] = {
@@ -243,38 +243,6 @@ def _between(a: Box, b: Box, s: float) -> Box:
     return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
 
 
-class _Layout:
-    """Where a moving hand is shown: a new box for every letter (or word), all in the frame.
-
-    Each box is the region's size times a factor drawn from ``scale``, placed uniformly, and
-    its centre at least half a side away from the previous one (when the frame allows).
-    """
-
-    def __init__(self, size: tuple[int, int], region: Box, scale: tuple[float, float], rng) -> None:
-        self.size, self.region, self.scale, self.rng = size, region, scale, rng
-        self.last: Box | None = None
-
-    def next(self) -> Box:
-        (width, height), (_, _, w0, h0) = self.size, self.region
-        for _ in range(20):
-            s = self.rng.uniform(*self.scale)
-            w, h = (int(min(n, max(16, round(v * s)))) for v, n in ((w0, width), (h0, height)))
-            box = (
-                int(self.rng.integers(0, width - w + 1)),
-                int(self.rng.integers(0, height - h + 1)),
-                w,
-                h,
-            )
-            if self.last is None or math.dist(_centre(box), _centre(self.last)) >= min(w, h) / 2:
-                break
-        self.last = box
-        return box
-
-
-def _centre(box: Box) -> tuple[float, float]:
-    return box[0] + box[2] / 2, box[1] + box[3] / 2
-
-
 #: ``make_demo(move=...)`` values and what moves: nothing, each letter, or each word.
 MOVES: dict[bool | str, str | None] = {
     False: None,
@@ -338,7 +306,7 @@ def make_demo(
         canvas = busy_room(*canvas_size, np.random.default_rng([seed, 1]), canvas, focus)
     backdrop = Backdrop(canvas, size, pad, np.random.default_rng([seed, 2]) if drift else None)
     moves = MOVES[move]
-    layout = _Layout(size, region, move_scale, np.random.default_rng([seed, 3]))
+    layout = HandLayout(size, region, move_scale, np.random.default_rng([seed, 3]))
     scene_ = _Scene(backdrop, region, rng)
     writer = _open_writer(out, fps, size)
     rec = _Recorder(writer, scene_, fps)

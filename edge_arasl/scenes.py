@@ -1,12 +1,13 @@
-"""Backgrounds for composed demo videos: the plain room, and a busy one that fools classifiers.
+"""Scenes for composed demo videos: the plain room, a busy one that fools classifiers, and
+where a moving hand is shown.
 
 A fixed-region pipeline classifies whatever the region shows between letters. On the smooth
 ``plain`` wall of :func:`plain_room` the shipped model says "no sign"; real rooms put shelves,
 posters, patterned clothes and clutter there, which it can read as letters. :func:`busy_room`
 draws such clutter (coloured shapes, book rows, stripes, lines, multi-scale coloured noise),
 and :class:`Backdrop` can let it drift slowly (a pan and a lighting change), so videos test
-what a real camera shows. Everything is drawn from the given random generators, so one seed
-gives one video.
+what a real camera shows. :class:`HandLayout` places a hand that moves between letters.
+Everything is drawn from the given random generators, so one seed gives one video.
 """
 
 from __future__ import annotations
@@ -173,3 +174,40 @@ class Backdrop:
         out = cv2.multiply(view, (*gain.tolist(), 1.0))
         self._last = (t, out)
         return out
+
+
+class HandLayout:
+    """Where a moving hand is shown: a new box for every letter (or word), all in the frame.
+
+    Each box is the region's size times a factor drawn from ``scale``, placed uniformly, and
+    its centre at least half a side away from the previous one (when the frame allows).
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int],
+        region: Box,
+        scale: tuple[float, float],
+        rng: np.random.Generator,
+    ) -> None:
+        self.size, self.region, self.scale, self.rng = size, region, scale, rng
+        self.last: Box | None = None
+
+    def next(self) -> Box:
+        (width, height), (_, _, w0, h0) = self.size, self.region
+        for _ in range(20):
+            s = self.rng.uniform(*self.scale)
+            w, h = (int(min(n, max(16, round(v * s)))) for v, n in ((w0, width), (h0, height)))
+            x, y = (
+                int(self.rng.integers(0, width - w + 1)),
+                int(self.rng.integers(0, height - h + 1)),
+            )
+            box = (x, y, w, h)
+            if self.last is None or math.dist(_centre(box), _centre(self.last)) >= min(w, h) / 2:
+                break
+        self.last = box
+        return box
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
