@@ -19,7 +19,9 @@ Run by hand (nothing here is asserted by tests)::
    letters), WER, word-boundary errors (edit distance of the letters-per-word counts), and
    false letters per minute of hand-free video: letters whose middle falls where the truth
    has no hand in view (its ``hand_free`` spans, each from ``LAG_S`` after it starts, as
-   the decoder's smoothing lags), over the length of those spans.
+   the decoder's smoothing lags), over the length of those spans; and how many of those
+   spans hold a false letter (``spans``: a static background read as a letter tends to give
+   one long letter per span, so the rate is bounded by the number of pauses).
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ def run_job(job: Job, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ],
         "boundary_errors": boundary_errors(truth["words"], words),
         "false_letters": len(false),
+        "hand_free_spans": len(spans),
+        "spans_with_false": sum(
+            any(a <= (r["start"] + r["end"]) / 2 < b for r in false) for a, b in spans
+        ),
         "hand_free_s": sum(b - a for a, b in spans),
         "seconds": truth["seconds"],
     }
@@ -109,7 +115,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for row in rows:
         c = out.setdefault(row["condition"], {"videos": 0})
         c["videos"] += 1
-        for key in ("letters", "letter_errors", "words", "word_errors", "boundary_errors"):
+        for key in (
+            "letters", "letter_errors", "words", "word_errors", "boundary_errors",
+            "hand_free_spans", "spans_with_false",
+        ):  # fmt: skip
             c[key] = c.get(key, 0) + row[key]
         for key in ("false_letters", "hand_free_s", "seconds"):
             c[key] = c.get(key, 0) + row[key]
@@ -127,7 +136,7 @@ def print_table(conditions: dict[str, dict[str, Any]], header: str) -> None:
     print(header)
     print(
         f"  {'scene/region/fps':<20} {'videos':>6} {'letters':>7} {'CER':>7} {'words':>5}"
-        f" {'WER':>7} {'bound.':>6} {'false':>5} {'hand-free':>9} {'false/min':>9}"
+        f" {'WER':>7} {'bound.':>6} {'false':>5} {'hand-free':>9} {'false/min':>9} {'spans':>7}"
     )
     for name, c in conditions.items():
         per_min = c["false_letters_per_min"]
@@ -135,6 +144,7 @@ def print_table(conditions: dict[str, dict[str, Any]], header: str) -> None:
             f"  {name:<20} {c['videos']:6d} {c['letters']:7d} {c['cer']:7.1%} {c['words']:5d}"
             f" {c['wer']:7.1%} {c['boundary_errors']:6d} {c['false_letters']:5d}"
             f" {c['hand_free_s']:8.1f}s {per_min if per_min is not None else float('nan'):9.2f}"
+            f" {c['spans_with_false']:3d}/{c['hand_free_spans']:<3d}"
         )
 
 
