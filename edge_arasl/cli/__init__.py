@@ -24,6 +24,7 @@ COMMANDS = (
     "classify",
     "evaluate",
     "train",
+    "train_landmarks",
     "make_demo",
     "plugins",
     "config",

@@ -1,0 +1,402 @@
+"""The landmark classifier's data and training: landmarks of every ArASL image, an MLP on them.
+
+ArASL has no landmarks, so they are read from its images: each 64x64 gray crop is upscaled to
+the landmark model's 224x224 RGB input and read as one upright crop. That costs a few
+milliseconds an image (minutes for the data set), so the landmarks are cached in an ``.npz``
+that is written as it goes and resumed when a run is interrupted.
+
+The MLP trains on the training blocks of the shipped split (never a random split: neighbouring
+rows are near-identical frames); its epochs, the handedness mirroring and the fusion weight are
+chosen on the validation blocks only, and the test blocks are only scored.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge_arasl.dataset import Dataset, Split, block_split, held_out_blocks
+from edge_arasl.errors import UserError
+from edge_arasl.fusion import Fusion
+from edge_arasl.hand.features import FEATURES, features
+from edge_arasl.hand.geometry import RotatedRect
+from edge_arasl.hand.landmarks import INPUT_SIZE, LANDMARKS, LandmarkModel
+from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
+
+#: MediaPipe's landmark model as shipped beside the sign classifier.
+LANDMARK_MODEL_PATH = Path(
+    str(importlib.resources.files("edge_arasl_models") / "hand_landmark_lite.tflite")
+)
+#: The whole upscaled image is the crop: the hand fills ArASL's images.
+_WHOLE_CROP = RotatedRect(INPUT_SIZE / 2, INPUT_SIZE / 2, INPUT_SIZE, INPUT_SIZE, 0.0)
+
+
+@dataclass(frozen=True)
+class LandmarkCache:
+    """What the landmark model read in each row: ``points`` (N,21,3) in 224-crop pixels,
+    ``presence`` and ``right`` (N,); ``done`` rows are filled, the rest are zeros."""
+
+    points: np.ndarray
+    presence: np.ndarray
+    right: np.ndarray
+    done: int
+
+    def __len__(self) -> int:
+        return len(self.presence)
+
+
+def read_image(model: LandmarkModel, gray: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``(points, presence, right)`` of one gray image, read as the whole 224x224 crop."""
+    big = cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
+    hand = model.read_crop(cv2.cvtColor(big, cv2.COLOR_GRAY2RGB), _WHOLE_CROP)
+    return hand.points, hand.presence, hand.right
+
+
+def _fingerprint(images: np.ndarray) -> np.ndarray:
+    """A cheap check that a cache belongs to these images: a few rows' pixel sums."""
+    rows = np.linspace(0, len(images) - 1, min(len(images), 64)).astype(int)
+    return images[rows].reshape(len(rows), -1).sum(axis=1, dtype=np.int64)
+
+
+def _save(path: Path, cache: LandmarkCache, fingerprint: np.ndarray) -> None:
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(
+        tmp,
+        points=cache.points,
+        presence=cache.presence,
+        right=cache.right,
+        done=np.int64(cache.done),
+        fingerprint=fingerprint,
+    )
+    os.replace(tmp, path)  # atomic: an interrupted save leaves the previous cache
+
+
+def load_cache(path: Path, images: np.ndarray | None = None) -> LandmarkCache:
+    """Read a landmark cache; with ``images``, check it was made from them."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            cache = LandmarkCache(
+                data["points"], data["presence"], data["right"], int(data["done"])
+            )
+            fingerprint = data["fingerprint"]
+    except (OSError, KeyError, ValueError) as exc:
+        raise UserError(f"{path}: not a landmark cache ({exc})") from None
+    if images is not None and (
+        len(cache) != len(images) or not np.array_equal(fingerprint, _fingerprint(images))
+    ):
+        raise UserError(f"{path}: made from other images; delete it to extract again")
+    return cache
+
+
+def extract(
+    images: np.ndarray,
+    cache_path: Path,
+    model_path: Path = LANDMARK_MODEL_PATH,
+    save_every: int = 2000,
+    progress: Callable[[str], None] = print,
+) -> LandmarkCache:
+    """Landmarks of every image, cached in ``cache_path`` and resumed from it if present."""
+    fingerprint = _fingerprint(images)
+    if cache_path.exists():
+        cache = load_cache(cache_path, images)
+    else:
+        n = len(images)
+        cache = LandmarkCache(
+            np.zeros((n, LANDMARKS, 3), np.float32), np.zeros(n, np.float32),
+            np.zeros(n, np.float32), 0,
+        )  # fmt: skip
+    if cache.done >= len(images):
+        return cache
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    model = LandmarkModel(model_path)
+    start, first = time.monotonic(), cache.done
+    done = first
+    for row in range(first, len(images)):
+        cache.points[row], cache.presence[row], cache.right[row] = read_image(model, images[row])
+        done = row + 1
+        if done % save_every == 0 or done == len(images):
+            cache = LandmarkCache(cache.points, cache.presence, cache.right, done)
+            _save(cache_path, cache, fingerprint)
+            rate = (time.monotonic() - start) / (done - first) * 1000
+            progress(f"landmarks: {done}/{len(images)} rows ({rate:.1f} ms an image)")
+    return LandmarkCache(cache.points, cache.presence, cache.right, done)
+
+
+def feature_matrix(cache: LandmarkCache, mirror: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, FEATURES)`` features of every row and whether each row has any (nonzero extent).
+
+    ``mirror``: mirror the rows the landmark model calls left hands, as the runtime does.
+    """
+    x = np.zeros((len(cache), FEATURES), np.float32)
+    valid = np.zeros(len(cache), bool)
+    for row in range(cache.done):
+        try:
+            x[row] = features(cache.points[row], left=mirror and bool(cache.right[row] < 0.5))
+        except ValueError:  # all points at the wrist
+            continue
+        valid[row] = True
+    return x, valid
+
+
+def shipped_split(data: Dataset, labels: np.ndarray, split_file: Path) -> Split:
+    """The block split of ``split_file``, with its training rows (which the file does not list).
+
+    The training rows are :func:`block_split`'s for seed 0, the seed the shipped split was made
+    with; its held-out blocks must be exactly the file's, or this refuses.
+    """
+    split = block_split(labels, MODEL_CLASSES, seed=0)
+    for part, blocks in (("val", split.val_blocks), ("test", split.test_blocks)):
+        if held_out_blocks(data, split_file, part) != blocks:
+            raise UserError(f"{split_file}: its {part} blocks are not the seed-0 block split")
+    return split
+
+
+def augment(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """Jittered copies of feature rows: the hand turned a little in the image plane (up to 10
+    degrees), resized by up to 10% (the knuckle-based size varies with the pose) and each
+    coordinate moved by noise of 0.02 hand sizes (the landmark model's own jitter)."""
+    points = x.reshape(len(x), LANDMARKS, 3).copy()
+    angle = np.radians(rng.uniform(-10, 10, len(x))) * strength
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    px, py = points[..., 0].copy(), points[..., 1].copy()
+    points[..., 0], points[..., 1] = cos * px - sin * py, sin * px + cos * py
+    points *= 1 + rng.uniform(-0.1, 0.1, (len(x), 1, 1)) * strength
+    points += rng.normal(0, 0.02 * strength, points.shape)
+    points[:, 0] = 0.0  # the wrist stays the origin
+    return points.reshape(len(x), FEATURES).astype(np.float32)
+
+
+def import_tf() -> Any:
+    """TensorFlow, or a one-line error saying how to install it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow as tf
+    except ImportError:
+        raise UserError("training needs TensorFlow: pip install 'edge-arasl[train]'") from None
+    return tf
+
+
+def build_mlp(n_classes: int, dropout: float = 0.2) -> Any:
+    """63 -> 128 -> 64 -> classes, ReLU, dropout: tiny enough to cost microseconds a frame."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((FEATURES,)),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A trained MLP at its best validation epoch, and the validation accuracy of each epoch."""
+
+    model: Any
+    curve: list[float]
+    best_epoch: int  # 1-based
+
+
+def train_mlp(
+    tf: Any,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    seed: int,
+    augmentation: float = 1.0,
+    batch_size: int = 128,
+    learning_rate: float = 2e-3,
+    progress: Callable[[str], None] = print,
+) -> Trained:
+    """Fresh jitter each epoch, cosine learning-rate decay; keeps the best epoch on ``val``."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    (x, y), (x_val, y_val) = train, val
+    model = build_mlp(len(SIGN_CLASSES))
+    steps = epochs * -(-len(x) // batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+    )
+    options = tf.data.Options()
+    options.autotune.enabled = False  # else tf.data stalls after each epoch
+    rng = np.random.default_rng(seed)
+    curve: list[float] = []
+    best_weights = model.get_weights()
+    for epoch in range(epochs):
+        order = rng.permutation(len(x))
+        xe = augment(x[order], rng, augmentation) if augmentation > 0 else x[order]
+        ds = tf.data.Dataset.from_tensor_slices((xe, y[order])).batch(batch_size)
+        model.fit(ds.with_options(options), epochs=1, verbose=0)
+        accuracy = float(np.mean(model.predict_on_batch(x_val).argmax(1) == y_val))
+        if not curve or accuracy > max(curve):
+            best_weights = model.get_weights()
+        curve.append(accuracy)
+        if (epoch + 1) % 10 == 0 or epoch + 1 == epochs:
+            progress(f"epoch {epoch + 1}/{epochs}: val acc {accuracy:.4f} (best {max(curve):.4f})")
+    model.set_weights(best_weights)
+    return Trained(model, curve, int(np.argmax(curve)) + 1)
+
+
+def export_tflite(tf: Any, model: Any) -> bytes:
+    """Float32 TFLite (the network is 15k parameters: int8 would save nothing that matters)."""
+    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
+#: Fusion weights tried on the validation blocks.
+WEIGHT_GRID = tuple(round(w, 2) for w in np.linspace(0, 1, 21))
+
+
+def fused_accuracy(
+    weight: float, cnn: np.ndarray, landmarks: np.ndarray, found: np.ndarray, y: np.ndarray
+) -> float:
+    """Accuracy of the fused prediction; rows without a hand keep the CNN's alone."""
+    fused = cnn.copy()
+    if found.any():
+        fused[found] = Fusion(MODEL_CLASSES, SIGN_CLASSES, weight)(cnn[found], landmarks[found])
+    return float(np.mean(fused.argmax(1) == y))
+
+
+def choose_weight(
+    cnn: np.ndarray, landmarks: np.ndarray, found: np.ndarray, y: np.ndarray
+) -> tuple[float, dict[str, float]]:
+    """The grid weight with the best fused accuracy (the smallest among ties), and the curve."""
+    curve = {f"{w:g}": fused_accuracy(w, cnn, landmarks, found, y) for w in WEIGHT_GRID}
+    best = max(curve.values())
+    return next(w for w in WEIGHT_GRID if curve[f"{w:g}"] == best), curve
+
+
+def block_folds(split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """Test rows in two folds of whole blocks: each class's 1st, 3rd.. test block, and the rest.
+
+    Fixed before any figure was seen; used to cross-fit the fusion weight on blocks that
+    neither model trained on (the shipped CNN trained on the validation blocks too).
+    """
+    seen: dict[str, int] = {}
+    folds: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    for name, first, last in split.test_blocks:
+        folds[seen.get(name, 0) % 2].append(np.arange(first, last + 1))
+        seen[name] = seen.get(name, 0) + 1
+    return np.concatenate(folds[0]), np.concatenate(folds[1])
+
+
+@dataclass(frozen=True)
+class LandmarkTrainOptions:
+    """``edge-arasl train-landmarks`` settings (see its ``--help``)."""
+
+    data: Path
+    cache: Path
+    out: Path
+    split: Path
+    cnn_model: Path | None = None
+    epochs: int = 40
+    seed: int = 0
+    mirror: bool = False
+    presence: float = 0.5
+    augmentation: float = 1.0
+
+
+def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """Extract (or reuse) landmarks, train, export, choose the fusion weight, score the test
+    blocks; writes ``landmarks_mlp.tflite``, its ``.json`` and ``report.json`` into ``out``."""
+    from edge_arasl.classifier import Classifier
+    from edge_arasl.dataset import load_dataset, model_labels
+    from edge_arasl.landmark_classifier import FEATURE_NAME, FEATURE_VERSION, LandmarkClassifier
+    from edge_arasl.training.trainer import dump_json
+
+    if not 0 < opts.presence < 1:
+        raise UserError(f"--presence {opts.presence:g}: must be between 0 and 1")
+    data = load_dataset(opts.data)
+    labels = model_labels(data, MODEL_CLASSES)
+    split = shipped_split(data, labels, opts.split)
+    cache = extract(data.images, opts.cache, progress=progress)
+    x, valid = feature_matrix(cache, opts.mirror)
+    found = valid & (cache.presence >= opts.presence)
+    tr, va = split.train[found[split.train]], split.val[found[split.val]]
+    progress(f"training on {len(tr)} of {len(split.train)} training rows with a hand")
+    tf = import_tf()
+    trained = train_mlp(
+        tf, (x[tr], labels[tr]), (x[va], labels[va]), epochs=opts.epochs, seed=opts.seed,
+        augmentation=opts.augmentation, progress=progress,
+    )  # fmt: skip
+    opts.out.mkdir(parents=True, exist_ok=True)
+    model_path = opts.out / "landmarks_mlp.tflite"
+    model_path.write_bytes(export_tflite(tf, trained.model))
+    metadata: dict[str, Any] = {
+        "format": 1,
+        "model": model_path.name,
+        "classes": list(SIGN_CLASSES),
+        "features": {"name": FEATURE_NAME, "version": FEATURE_VERSION, "mirror_left": opts.mirror},
+        "presence_threshold": opts.presence,
+        "fusion": {"weight": 0.0},  # a placeholder until the weight is chosen below
+        "training": {
+            "epochs": opts.epochs, "best_epoch": trained.best_epoch, "seed": opts.seed,
+            "augmentation": opts.augmentation, "rows": len(tr), "split": opts.split.name,
+        },
+    }  # fmt: skip
+    dump_json(model_path.with_suffix(".json"), metadata)
+
+    # Every figure from here is of the exported model, run as the runtime runs it.
+    classifier = LandmarkClassifier(model_path)
+    lm = np.zeros((len(data), len(SIGN_CLASSES)), np.float32)
+    for row in np.flatnonzero(found):
+        lm[row] = classifier.probabilities_features(x[row])
+    sign_classifier = Classifier(opts.cnn_model)
+    if sign_classifier.classes != MODEL_CLASSES:
+        raise UserError(f"{sign_classifier.model_path}: classes are not the 32 signs and none")
+    cnn = sign_classifier.probabilities_batch(data.images)
+    val = split.val
+    weight, val_curve = choose_weight(cnn[val], lm[val], found[val], labels[val])
+    metadata["fusion"] = {"weight": weight, "chosen_on": "validation blocks", "grid": 0.05}
+    dump_json(model_path.with_suffix(".json"), metadata)
+
+    def figures(rows: np.ndarray, w: float) -> dict[str, float]:
+        hand = found[rows]
+        lm_right = lm[rows].argmax(1) == labels[rows]
+        return {
+            "rows": len(rows),
+            "presence_rate": float(hand.mean()),
+            "cnn": float(np.mean(cnn[rows].argmax(1) == labels[rows])),
+            "cnn_on_hand_rows": float(np.mean(cnn[rows[hand]].argmax(1) == labels[rows[hand]])),
+            "landmarks_on_hand_rows": float(lm_right[hand].mean()),
+            "landmarks_no_hand_wrong": float(np.mean(lm_right & hand)),
+            "fused": fused_accuracy(w, cnn[rows], lm[rows], hand, labels[rows]),
+        }
+
+    folds = block_folds(split)
+    cross = []
+    for k in (0, 1):  # each fold's weight chosen on the other fold only
+        other, own = folds[1 - k], folds[k]
+        w_k, _ = choose_weight(cnn[other], lm[other], found[other], labels[other])
+        cross.append((w_k, fused_accuracy(w_k, cnn[own], lm[own], found[own], labels[own])))
+    report = {
+        "presence_rate_all_rows": float(found.mean()),
+        "right_hand_share": float(np.mean(cache.right[found] >= 0.5)),
+        "mirror_left": opts.mirror,
+        "best_epoch": trained.best_epoch,
+        "fusion_weight": weight,
+        "validation": figures(split.val, weight),
+        "validation_fusion_curve": val_curve,
+        "test": figures(split.test, weight),
+        "test_cross_fitted": {
+            "weights": [w for w, _ in cross],
+            "fused": (cross[0][1] * len(folds[0]) + cross[1][1] * len(folds[1])) / len(split.test),
+        },
+    }
+    dump_json(opts.out / "report.json", report)
+    return report
