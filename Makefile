@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench model system-deps clean
+.PHONY: run test lint format bench model landmark-model system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,16 @@ model: $(STAMP)
 	$(BIN)/edge-arasl train --data "$(DATA)" --out $(RUN) --seed $(SEED) \
 		--init $(RUN)/stage1/arasl_float.keras --epochs 0 --swa-epochs 12 --swa-strength 0.25 \
 		--train-on-val --margin 1
+
+# The landmark classifier and its fusion weight with the CNN (models/MODEL_CARD.md, "Landmark
+# classifier and fusion"): `make landmark-model DATA=arasl.npz`. Reads the hand landmarks of
+# every image first (about 4 minutes on one core; cached in LM_RUN/cache.npz and reused), then
+# trains on the shipped split's training blocks (under a minute); ship it by copying
+# LM_RUN/landmarks_mlp.tflite and .json into models/.
+LM_RUN ?= runs/landmarks
+landmark-model: $(STAMP)
+	@test -n "$(DATA)" || { echo "make landmark-model: set DATA=path/to/arasl.npz" >&2; exit 2; }
+	$(BIN)/edge-arasl train-landmarks --data "$(DATA)" --cache $(LM_RUN)/cache.npz --out $(LM_RUN)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -49,9 +49,6 @@ class LandmarkCache:
     right: np.ndarray
     done: int
 
-    def __len__(self) -> int:
-        return len(self.presence)
-
 
 def read_image(model: LandmarkModel, gray: np.ndarray) -> tuple[np.ndarray, float, float]:
     """``(points, presence, right)`` of one gray image, read as the whole 224x224 crop."""
@@ -68,14 +65,8 @@ def _fingerprint(images: np.ndarray) -> np.ndarray:
 
 def _save(path: Path, cache: LandmarkCache, fingerprint: np.ndarray) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(
-        tmp,
-        points=cache.points,
-        presence=cache.presence,
-        right=cache.right,
-        done=np.int64(cache.done),
-        fingerprint=fingerprint,
-    )
+    arrays = {name: getattr(cache, name) for name in ("points", "presence", "right")}
+    np.savez(tmp, **arrays, done=np.int64(cache.done), fingerprint=fingerprint)
     os.replace(tmp, path)  # atomic: an interrupted save leaves the previous cache
 
 
@@ -90,7 +81,7 @@ def load_cache(path: Path, images: np.ndarray | None = None) -> LandmarkCache:
     except (OSError, KeyError, ValueError) as exc:
         raise UserError(f"{path}: not a landmark cache ({exc})") from None
     if images is not None and (
-        len(cache) != len(images) or not np.array_equal(fingerprint, _fingerprint(images))
+        len(cache.presence) != len(images) or not np.array_equal(fingerprint, _fingerprint(images))
     ):
         raise UserError(f"{path}: made from other images; delete it to extract again")
     return cache
@@ -135,8 +126,8 @@ def feature_matrix(cache: LandmarkCache, mirror: bool) -> tuple[np.ndarray, np.n
 
     ``mirror``: mirror the rows the landmark model calls left hands, as the runtime does.
     """
-    x = np.zeros((len(cache), FEATURES), np.float32)
-    valid = np.zeros(len(cache), bool)
+    x = np.zeros((len(cache.presence), FEATURES), np.float32)
+    valid = np.zeros(len(x), bool)
     for row in range(cache.done):
         try:
             x[row] = features(cache.points[row], left=mirror and bool(cache.right[row] < 0.5))
@@ -262,14 +253,21 @@ def export_tflite(tf: Any, model: Any) -> bytes:
 WEIGHT_GRID = tuple(round(w, 2) for w in np.linspace(0, 1, 21))
 
 
-def fused_accuracy(
-    weight: float, cnn: np.ndarray, landmarks: np.ndarray, found: np.ndarray, y: np.ndarray
-) -> float:
-    """Accuracy of the fused prediction; rows without a hand keep the CNN's alone."""
+def fused_predictions(
+    weight: float, cnn: np.ndarray, landmarks: np.ndarray, found: np.ndarray
+) -> np.ndarray:
+    """The fused prediction of each row (an index into MODEL_CLASSES); no hand: the CNN's."""
     fused = cnn.copy()
     if found.any():
         fused[found] = Fusion(MODEL_CLASSES, SIGN_CLASSES, weight)(cnn[found], landmarks[found])
-    return float(np.mean(fused.argmax(1) == y))
+    return fused.argmax(1)
+
+
+def fused_accuracy(
+    weight: float, cnn: np.ndarray, landmarks: np.ndarray, found: np.ndarray, y: np.ndarray
+) -> float:
+    """Accuracy of :func:`fused_predictions` against ``y``."""
+    return float(np.mean(fused_predictions(weight, cnn, landmarks, found) == y))
 
 
 def choose_weight(
@@ -293,6 +291,20 @@ def block_folds(split: Split) -> tuple[np.ndarray, np.ndarray]:
         folds[seen.get(name, 0) % 2].append(np.arange(first, last + 1))
         seen[name] = seen.get(name, 0) + 1
     return np.concatenate(folds[0]), np.concatenate(folds[1])
+
+
+def gain_interval(
+    before: np.ndarray, after: np.ndarray, blocks: list[tuple[str, int, int]], seed: int = 0
+) -> tuple[float, float]:
+    """95% interval of the accuracy gain ``after - before`` (per-row correctness, rows of
+    ``blocks`` in order), resampling whole blocks: near-copies within a block are not
+    independent evidence."""
+    sizes = np.array([last - first + 1 for _, first, last in blocks])
+    ends = np.cumsum(sizes)
+    gain = np.add.reduceat(after.astype(np.int64) - before, ends - sizes)
+    picks = np.random.default_rng(seed).integers(0, len(blocks), (5000, len(blocks)))
+    low, high = np.percentile(gain[picks].sum(1) / sizes[picks].sum(1), [2.5, 97.5])
+    return round(float(low), 4), round(float(high), 4)
 
 
 @dataclass(frozen=True)
@@ -356,11 +368,10 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
     lm = np.zeros((len(data), len(SIGN_CLASSES)), np.float32)
     for row in np.flatnonzero(found):
         lm[row] = classifier.probabilities_features(x[row])
-    sign_classifier = Classifier(opts.cnn_model)
-    if sign_classifier.classes != MODEL_CLASSES:
-        raise UserError(f"{sign_classifier.model_path}: classes are not the 32 signs and none")
-    cnn = sign_classifier.probabilities_batch(data.images)
-    val = split.val
+    cnn_model = Classifier(opts.cnn_model)
+    if cnn_model.classes != MODEL_CLASSES:
+        raise UserError(f"{cnn_model.model_path}: classes are not the 32 signs and none")
+    cnn, val = cnn_model.probabilities_batch(data.images), split.val
     weight, val_curve = choose_weight(cnn[val], lm[val], found[val], labels[val])
     metadata["fusion"] = {"weight": weight, "chosen_on": "validation blocks", "grid": 0.05}
     dump_json(model_path.with_suffix(".json"), metadata)
@@ -378,14 +389,19 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
             "fused": fused_accuracy(w, cnn[rows], lm[rows], hand, labels[rows]),
         }
 
-    folds = block_folds(split)
-    cross = []
-    for k in (0, 1):  # each fold's weight chosen on the other fold only
-        other, own = folds[1 - k], folds[k]
+    folds, cross = block_folds(split), []
+    for own, other in (folds, folds[::-1]):  # each fold's weight chosen on the other fold only
         w_k, _ = choose_weight(cnn[other], lm[other], found[other], labels[other])
         cross.append((w_k, fused_accuracy(w_k, cnn[own], lm[own], found[own], labels[own])))
+    test, y_test = split.test, labels[split.test]
+    fused_right = fused_predictions(weight, cnn[test], lm[test], found[test]) == y_test
+    gain = gain_interval(cnn[test].argmax(1) == y_test, fused_right, split.test_blocks)
+    _, test_curve = choose_weight(cnn[test], lm[test], found[test], y_test)
     report = {
         "presence_rate_all_rows": float(found.mean()),
+        "presence_rate_by_class": {
+            c: round(float(found[labels == i].mean()), 4) for i, c in enumerate(SIGN_CLASSES)
+        },
         "right_hand_share": float(np.mean(cache.right[found] >= 0.5)),
         "mirror_left": opts.mirror,
         "best_epoch": trained.best_epoch,
@@ -393,6 +409,8 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
         "validation": figures(split.val, weight),
         "validation_fusion_curve": val_curve,
         "test": figures(split.test, weight),
+        "test_fusion_gain_interval": gain,
+        "test_fusion_curve_not_used_for_any_choice": test_curve,
         "test_cross_fitted": {
             "weights": [w for w, _ in cross],
             "fused": (cross[0][1] * len(folds[0]) + cross[1][1] * len(folds[1])) / len(split.test),
