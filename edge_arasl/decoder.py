@@ -40,6 +40,7 @@ import numpy as np
 
 from edge_arasl.labels import NONE_CLASS, join_classes, text_for
 from edge_arasl.plugin import LetterEvent, SentenceEvent, WordEvent
+from edge_arasl.spelling import Speller, WordSettings
 
 __all__ = ["DecoderSettings", "Event", "LetterDecoder"]
 
@@ -70,9 +71,13 @@ class DecoderSettings:
     """Time without a letter that ends a word even with a hand in view (>= word_gap_s)."""
     sentence_gap_s: float = 3.0
     """Time without a letter after a word that ends the sentence (> word_gap_s, <= 60)."""
+    words: WordSettings = field(default_factory=WordSettings)
+    """Spelling correction of finished words with a lexicon (``[decoder.words]``)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
+            if f.name == "words":
+                continue
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{f.name}: expected a number, got {value!r}")
@@ -114,12 +119,19 @@ class _Run:
     weighted: float = 0.0  # sum of confidence * dt while held
     weight: float = 0.0
     peak: float = 0.0
+    vector_sum: np.ndarray | None = None  # sum of smoothed probabilities * dt while held
+    last_vector: np.ndarray | None = None  # the latest smoothed probabilities while held
+    gap: tuple[float, np.ndarray | None] | None = None  # pause before it in its word
 
-    def hold(self, t: float, conf: float, dt: float) -> None:
+    def hold(self, t: float, conf: float, dt: float, smoothed: np.ndarray) -> None:
         if self.end is not None:  # back within the release gap: the same letter goes on
             self.end = None
         self.weighted += conf * dt
         self.weight += dt
+        if self.vector_sum is None:
+            self.vector_sum = np.zeros(smoothed.shape, np.float64)
+        self.vector_sum += smoothed * dt
+        self.last_vector = smoothed.copy()
         self.peak = max(self.peak, conf)
         self.last = t
 
@@ -130,10 +142,20 @@ class _Run:
     def confidence(self) -> float:
         return self.weighted / self.weight if self.weight > 0 else self.peak
 
+    def vector(self) -> np.ndarray:
+        """The time-weighted mean probability vector while held (the evidence for speller)."""
+        if self.weight > 0 and self.vector_sum is not None:
+            return self.vector_sum / self.weight
+        assert self.last_vector is not None
+        return self.last_vector.astype(np.float64)
+
 
 @dataclass
 class _Word:
     classes: list[str] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    #: before letter i: seconds of a hand in view without a letter, and its mean probabilities
+    gaps: list[tuple[float, np.ndarray | None]] = field(default_factory=list)
     start: float = 0.0
     end: float = 0.0
 
@@ -149,6 +171,8 @@ class LetterDecoder:
         self._none = self.classes.index(NONE_CLASS)
         self._texts = {c: text_for(c) for c in self.classes}
         self._warned_backwards = False
+        words = self.settings.words
+        self.speller = Speller(self.classes, words) if words.enabled else None
         self._reset()
 
     @property
@@ -200,6 +224,8 @@ class LetterDecoder:
         self._word = _Word()
         self._sentence: list[WordEvent] = []  # finished words since the last long pause
         self._hand_seen = -math.inf  # time of the latest frame with a hand in view
+        self._gap_sum: np.ndarray | None = None  # smoothed probabilities * dt, no letter held
+        self._gap_weight = 0.0
 
     # -- internals --------------------------------------------------------------------------
 
@@ -235,20 +261,23 @@ class LetterDecoder:
         events: list[Event] = []
         held, conf = self._held_class()
         letter, cand = self._letter, self._candidate
+        if self._hand_seen == t and (letter is None or letter.class_id != held):
+            self._add_gap(dt)  # a hand but no letter: evidence for a letter missed here
         for run in (letter, cand):
             if run is not None and run.class_id != held:
                 run.release(t)
         if held is not None:
             if letter is not None and letter.class_id == held:
-                letter.hold(t, conf, dt)
+                letter.hold(t, conf, dt, self._smoothed)
                 self._candidate = None
             else:
                 if cand is None or cand.class_id != held:
                     cand = self._candidate = _Run(held, start=t, last=t, peak=conf)
-                cand.hold(t, conf, dt)
+                cand.hold(t, conf, dt, self._smoothed)
                 if t - cand.start >= s.hold_s:
                     if letter is not None:
                         events.append(self._close_letter())
+                    cand.gap = self._take_gap(cand)
                     self._letter, self._candidate = cand, None
         cand = self._candidate
         if cand is not None and cand.end is not None and t - cand.end >= s.release_s:
@@ -270,13 +299,39 @@ class LetterDecoder:
             events.append(self._close_sentence())
         return events
 
+    def _add_gap(self, dt: float) -> None:
+        assert self._smoothed is not None
+        if self._gap_sum is None:
+            self._gap_sum = np.zeros(self._smoothed.shape, np.float64)
+        self._gap_sum += self._smoothed * dt
+        self._gap_weight += dt
+
+    def _take_gap(self, run: _Run | None = None) -> tuple[float, np.ndarray | None]:
+        """Seconds of a hand in view without a letter since the last letter (or word), and the
+        mean probabilities then, ``run``'s own frames left out; starts the next gap.
+
+        A hand in view that gives no letter for long is where a letter the classifier could
+        not read went missing; the speller may put one there (``[decoder.words] gap_s``).
+        """
+        seconds, vector = 0.0, None
+        if self._gap_sum is not None:
+            own = 0.0 if run is None or run.vector_sum is None else run.vector_sum
+            seconds = max(0.0, self._gap_weight - (0.0 if run is None else run.weight))
+            if seconds > 1e-6:
+                vector = np.clip((self._gap_sum - own) / seconds, 0.0, None)
+            self._gap_sum[:] = 0.0
+        self._gap_weight = 0.0
+        return seconds, vector
+
     def _close_letter(self) -> LetterEvent:
         run = self._letter
         assert run is not None and run.end is not None
         self._letter = None
         if not self._word.classes:
             self._word.start = run.start
+        self._word.gaps.append(run.gap or (0.0, None))
         self._word.classes.append(run.class_id)
+        self._word.vectors.append(run.vector())
         self._word.end = run.end
         return LetterEvent(
             class_id=run.class_id,
@@ -288,11 +343,25 @@ class LetterDecoder:
 
     def _close_word(self) -> WordEvent:
         word, self._word = self._word, _Word()
+        trailing = self._take_gap()  # a hand in view after the last letter
+        raw = tuple(word.classes)
+        chosen, corrected = raw, False
+        if self.speller is not None:
+            min_gap = self.settings.words.gap_s
+            slots = [
+                vector if min_gap > 0 and seconds >= min_gap else None
+                for seconds, vector in (*word.gaps, trailing)
+            ]
+            choice = self.speller.choose(word.vectors, raw, slots)
+            chosen, corrected = choice.classes, choice.corrected
         event = WordEvent(
-            classes=tuple(word.classes),
-            text=join_classes(word.classes),
+            classes=chosen,
+            text=join_classes(chosen),
             start=word.start,
             end=word.end,
+            raw_classes=raw,
+            raw_text=join_classes(raw),
+            corrected=corrected,
         )
         self._sentence.append(event)
         return event

@@ -89,12 +89,27 @@ class LetterEvent:
 
 @dataclass(frozen=True)
 class WordEvent:
-    """A finished word: the letter classes in signing order and their joined Arabic text."""
+    """A finished word: the letter classes in signing order and their joined Arabic text.
+
+    ``classes``/``text`` are the chosen spelling, what plugins show, publish and speak;
+    ``raw_classes``/``raw_text`` are the letters as the decoder read them, and ``corrected``
+    says the lexicon-aware speller changed them (docs/decoder.md). Left out, the raw ones
+    are the chosen ones.
+    """
 
     classes: tuple[str, ...]
     text: str
     start: float
     end: float
+    raw_classes: tuple[str, ...] | None = None
+    raw_text: str | None = None
+    corrected: bool = False
+
+    def __post_init__(self) -> None:
+        if self.raw_classes is None:
+            object.__setattr__(self, "raw_classes", tuple(self.classes))
+        if self.raw_text is None:
+            object.__setattr__(self, "raw_text", self.text)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +118,9 @@ class WordEvent:
             "text": self.text,
             "start": round(self.start, 3),
             "end": round(self.end, 3),
+            "raw_classes": list(self.raw_classes or ()),
+            "raw_text": self.raw_text,
+            "corrected": self.corrected,
         }
 
 

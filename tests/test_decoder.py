@@ -1,4 +1,8 @@
-"""Decoder rules: hold, hysteresis, repeats after a release, word gaps, frame-rate independence."""
+"""Decoder rules: hold, hysteresis, repeats after a release, word gaps, frame-rate independence.
+
+These are the temporal rules, so the words are the letters as read: the spelling corrector
+is off here (``RAW``) and tested in tests/test_spelling.py.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS
 from edge_arasl.plugin import LetterEvent, SentenceEvent, WordEvent
 from edge_arasl.settings import from_table
+from edge_arasl.spelling import WordSettings
 
 N = len(MODEL_CLASSES)
+RAW = DecoderSettings(words=WordSettings(enabled=False))
 
 
 def probs_for(class_id: str, conf: float = 0.95) -> np.ndarray:
@@ -48,7 +54,7 @@ def sample(script, fps, *, noise=0.0, seed=0, t0=0.0):
 
 
 def decode(script, fps=30.0, settings=None, **kw):
-    decoder = LetterDecoder(MODEL_CLASSES, settings or DecoderSettings())
+    decoder = LetterDecoder(MODEL_CLASSES, settings or RAW)
     frames, total = sample(script, fps, **kw)
     events = []
     for p, t in frames:
@@ -74,7 +80,7 @@ def test_a_held_letter_is_one_letter_with_times_text_and_confidence():
     assert (letter.class_id, letter.text) == ("meem", "م")
     # Within the smoothing lag of the onset and the end (a few time constants: at the onset
     # the smoothed "none" must fall below none_max).
-    lag = 4 * DecoderSettings().smoothing_s
+    lag = 4 * RAW.smoothing_s
     assert 0.5 <= letter.start <= 0.5 + lag
     assert 1.1 <= letter.end <= 1.1 + lag
     assert 0.6 < letter.confidence <= 0.95
@@ -82,14 +88,14 @@ def test_a_held_letter_is_one_letter_with_times_text_and_confidence():
 
 
 def test_a_sign_shorter_than_the_hold_time_is_not_a_letter():
-    s = DecoderSettings()
+    s = RAW
     assert letters(decode([(NONE, 0.5), ("meem", s.hold_s * 0.5), (NONE, 1.0)])) == []
     assert letters(decode([(NONE, 0.5), ("meem", s.hold_s + 0.2), (NONE, 1.0)])) == ["meem"]
 
 
 def test_none_and_low_confidence_are_no_sign():
     # "dal" is the top class throughout but never reaches the enter threshold.
-    weak = DecoderSettings().enter * 0.75
+    weak = RAW.enter * 0.75
     assert decode([(NONE, 0.5), ("dal", 1.0, weak), (NONE, 1.0)]) == []
     assert letters(decode([(NONE, 0.5), ("dal", 1.0, 0.9), (NONE, 1.0)])) == ["dal"]
     assert decode([(NONE, 3.0)]) == []
@@ -149,7 +155,7 @@ def test_a_direct_switch_to_another_letter_emits_both_in_order():
 
 
 def test_a_long_pause_ends_the_word_and_events_come_in_order():
-    s = DecoderSettings()
+    s = RAW
     script = [
         (NONE, 0.3), ("bb", 0.5), ("aleff", 0.5), (NONE, s.word_gap_s + 0.3),
         ("laam", 0.5), ("aleff", 0.5), (NONE, 0.2),
@@ -168,7 +174,7 @@ def test_a_long_pause_ends_the_word_and_events_come_in_order():
 
 
 def test_the_word_is_emitted_as_soon_as_the_pause_is_long_enough():
-    s = DecoderSettings()
+    s = RAW
     decoder = LetterDecoder(MODEL_CLASSES, s)
     frames, _ = sample([(NONE, 0.3), ("bb", 0.5), (NONE, 3.0)], 30)
     seen = {}
@@ -183,7 +189,7 @@ def test_the_word_is_emitted_as_soon_as_the_pause_is_long_enough():
 
 
 def test_a_long_pause_after_words_ends_the_sentence_once_it_is_over():
-    s = DecoderSettings()
+    s = RAW
     gap = (s.word_gap_s + s.sentence_gap_s) / 2  # ends a word, not a sentence
     script = [
         (NONE, 0.3), ("bb", 0.5), ("aleff", 0.5), (NONE, gap),
@@ -209,7 +215,7 @@ def test_a_long_pause_after_words_ends_the_sentence_once_it_is_over():
 
 
 def test_an_unreadable_sign_in_view_keeps_the_word_open_until_the_timeout():
-    s = DecoderSettings()
+    s = RAW
     # A hand in view that the model cannot read: no class reaches `enter`, `none` stays low.
     unreadable = ("ha", s.word_gap_s + 0.5, 0.12)
     script = [(NONE, 0.3), ("bb", 0.5), unreadable, ("aleff", 0.5), (NONE, 3.0)]
@@ -248,7 +254,7 @@ def test_the_same_signing_decodes_alike_at_15_30_and_60_fps(noise):
 
 
 def test_finish_closes_the_open_letter_and_word_then_starts_afresh():
-    decoder = LetterDecoder(MODEL_CLASSES, DecoderSettings())
+    decoder = LetterDecoder(MODEL_CLASSES, RAW)
     assert decoder.finish() == []
     for i in range(30):
         decoder.update(probs_for("waw"), i / 30)
@@ -266,7 +272,7 @@ def test_finish_closes_the_open_letter_and_word_then_starts_afresh():
 
 
 def test_finish_drops_a_sign_not_held_long_enough():
-    decoder = LetterDecoder(MODEL_CLASSES, DecoderSettings())
+    decoder = LetterDecoder(MODEL_CLASSES, RAW)
     decoder.update(probs_for(NONE), 0.0)
     decoder.update(probs_for("waw"), 0.1)
     assert decoder.finish() == []

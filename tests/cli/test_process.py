@@ -41,14 +41,17 @@ def test_json_lines_are_letters_and_words_then_one_summary(json_run):
     assert {r["type"] for r in records[:-1]} <= {"letter", "word", "sentence"}
     sentences = [r for r in records if r["type"] == "sentence"]
     assert sentences and records[-2]["type"] == "sentence"  # finish() closes the last one
-    assert sum((s["words"] for s in sentences), []) == [
+    assert [w for s in sentences for w in s["words"]] == [
         r["text"] for r in records if r["type"] == "word"
     ]
     letters = [r for r in records if r["type"] == "letter"]
     words = [r for r in records if r["type"] == "word"]
     assert letters and words
     assert set(letters[0]) == {"type", "class", "text", "confidence", "start", "end"}
-    assert set(words[0]) == {"type", "classes", "text", "start", "end"}
+    assert set(words[0]) == {
+        "type", "classes", "text", "start", "end", "raw_classes", "raw_text", "corrected",
+    }  # fmt: skip
+    assert all(w["corrected"] == (w["classes"] != w["raw_classes"]) for w in words)
     assert set(records[-1]) == {"type", "text", "letters", "words", "frames", "seconds"}
     summary = records[-1]
     assert summary["letters"] == len(letters) and summary["words"] == len(words)
