@@ -4,8 +4,10 @@ There is no public video of ArASL fingerspelling with letter-level timing, so th
 end-to-end tests make one: each letter is a held-out photo of that sign (never seen in
 training) held for a natural, randomised time with a slight tremor, letters are joined by
 short blurred cross-fades, a repeated letter by a brief release (hand out of view), words by a
-longer pause, and a textured "room" surrounds the region of interest. The truth file written
-next to the video lists the letter classes of every word and when each letter is shown.
+longer pause, and a textured "room" surrounds the region of interest. Harder videos put
+clutter in the room and the empty region (:mod:`edge_arasl.scenes`) or move the hand between
+letters. The truth file written next to the video lists the letter classes of every word, and
+when and where (a pixel box) each letter is shown.
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ class _Scene:
 
 
 class _Hand:
-    """One shown sign: the sample scaled to the region, a fixed pose jitter and a tremor."""
+    """One shown sign: the sample scaled to its box, a fixed pose jitter and a tremor."""
 
     def __init__(self, image: np.ndarray, size: tuple[int, int], rng: np.random.Generator):
         w, h = size
