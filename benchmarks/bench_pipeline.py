@@ -14,6 +14,11 @@ Rows:
     ``seconds`` of its summary: the processing loop (read, crop, classify, decode, dispatch).
 ``process (command)``
     The same runs timed from the outside, start-up (imports, model load) included.
+``process peak RSS``
+    The largest resident memory of those runs (``wait4``'s ``ru_maxrss``).
+
+``--hand fixed|auto`` is passed to ``process`` (``auto``: the palm detector while no hand is
+followed, the landmark model on every frame with a hand, then both classifiers).
 
 Each figure is the median of ``--runs`` runs. The machine's load average is printed with
 them: on a shared machine, figures are only comparable with the load they were taken under.
@@ -81,20 +86,21 @@ def decode_only(video: Path) -> tuple[int, float]:
     return frames, seconds
 
 
-def process(video: Path) -> tuple[int, float, float]:
-    """``(frames, loop seconds, command seconds)`` of one ``edge-arasl process --json``."""
+def process(video: Path, hand: str | None) -> tuple[int, float, float, float]:
+    """``(frames, loop seconds, command seconds, peak RSS MB)`` of one ``process --json``."""
     started = time.perf_counter()
     command = [sys.executable, "-m", "edge_arasl", "--log-level", "warning", "process"]
-    result = subprocess.run(
-        [*command, str(video), "--json"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=True,
-    )
+    command += [str(video), "--json", *(["--hand", hand] if hand else [])]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, encoding="utf-8") as child:
+        assert child.stdout is not None
+        stdout = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)  # reaps it, with its resource usage
+        child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    summary = json.loads(result.stdout.splitlines()[-1])
-    return summary["frames"], summary["seconds"], wall
+    if child.returncode:
+        raise SystemExit(f"process failed (exit {child.returncode})")
+    summary = json.loads(stdout.splitlines()[-1])
+    return summary["frames"], summary["seconds"], wall, usage.ru_maxrss / 1024
 
 
 def main() -> int:
@@ -102,6 +108,7 @@ def main() -> int:
     parser.add_argument("--video", type=Path, help="video to process (default: make one)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each row (default: 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--hand", choices=("fixed", "auto"), help="process --hand MODE")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,16 +119,17 @@ def main() -> int:
             int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
         )
         capture.release()
-        decode_fps, loop_fps, command_fps = [], [], []
+        decode_fps, loop_fps, command_fps, rss = [], [], [], []
         frames = 0
         for _ in range(args.runs):
             frames, seconds = decode_only(video)
             decode_fps.append(frames / seconds)
-            n, loop_seconds, wall = process(video)
+            n, loop_seconds, wall, peak = process(video, args.hand)
             if n != frames:
                 raise SystemExit(f"process saw {n} frames, OpenCV decoded {frames}")
             loop_fps.append(n / loop_seconds)
             command_fps.append(n / wall)
+            rss.append(peak)
 
     result = {
         "video": str(args.video) if args.video else "make-demo (seed 0)",
@@ -131,6 +139,8 @@ def main() -> int:
         "decode_only_fps": round(statistics.median(decode_fps), 1),
         "process_loop_fps": round(statistics.median(loop_fps), 1),
         "process_command_fps": round(statistics.median(command_fps), 1),
+        "hand": args.hand or "config default",
+        "process_peak_rss_mb": round(max(rss), 1),
         **machine(),
     }
     if args.json:
@@ -140,6 +150,8 @@ def main() -> int:
     print(f"{'decode only':20s} {result['decode_only_fps']:8.1f} frames/s")
     print(f"{'process (loop)':20s} {result['process_loop_fps']:8.1f} frames/s")
     print(f"{'process (command)':20s} {result['process_command_fps']:8.1f} frames/s")
+    peak, hand = result["process_peak_rss_mb"], result["hand"]
+    print(f"{'process peak RSS':20s} {peak:8.1f} MB (--hand {hand})")
     print(machine_line(result))
     return 0
 

@@ -233,7 +233,10 @@ class Classifier:
 
     def classify(self, image: np.ndarray, color: str = "bgr") -> Prediction:
         """The most probable class of an image, with its Arabic text and probability."""
-        probs = self.probabilities(image, color)
+        return self.prediction(self.probabilities(image, color))
+
+    def prediction(self, probs: np.ndarray) -> Prediction:
+        """The top class of probabilities in this model's class order."""
         best = int(probs.argmax())
         return Prediction(self.classes[best], self._texts[best], float(probs[best]), probs)
 

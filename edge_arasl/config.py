@@ -1,6 +1,7 @@
 """The daemon's configuration: ``config.toml`` read with tomllib into typed, validated settings.
 
-Core tables are ``[source]``, ``[region]``, ``[classifier]``, ``[decoder]`` and ``[service]``;
+Core tables are ``[source]``, ``[region]``, ``[hand]``, ``[classifier]``, ``[decoder]`` and
+``[service]``;
 every other table must be named after an installed output plugin and is validated against that
 plugin's ``Settings``. Unknown tables or keys and bad values are rejected with the file, the
 key and the reason, in one line, before anything starts. A missing table means its defaults,
@@ -21,7 +22,8 @@ from typing import Any, Literal
 
 from edge_arasl.decoder import DecoderSettings
 from edge_arasl.errors import UserError
-from edge_arasl.region import Roi
+from edge_arasl.hand.tracker import HandSettings
+from edge_arasl.region import RegionSettings
 from edge_arasl.settings import from_table
 from edge_arasl.status_file import default_state_dir
 
@@ -72,6 +74,7 @@ class ClassifierSettings:
     """``[classifier]``: which model runs and how."""
 
     model: str = ""
+    landmark_model: str = ""
     threads: int = 1
     backend: Literal["auto", "ai_edge_litert", "tflite_runtime", "tensorflow"] = "auto"
 
@@ -114,7 +117,8 @@ class ServiceSettings:
 
 CORE_TABLES: dict[str, type] = {
     "source": SourceSettings,
-    "region": Roi,
+    "region": RegionSettings,
+    "hand": HandSettings,
     "classifier": ClassifierSettings,
     "decoder": DecoderSettings,
     "service": ServiceSettings,
@@ -126,7 +130,8 @@ class Config:
     """The whole validated configuration. ``plugins`` holds each plugin table as written."""
 
     source: SourceSettings = field(default_factory=SourceSettings)
-    region: Roi = field(default_factory=Roi)
+    region: RegionSettings = field(default_factory=RegionSettings)
+    hand: HandSettings = field(default_factory=HandSettings)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     decoder: DecoderSettings = field(default_factory=DecoderSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)

@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from edge_arasl.labels import NONE_CLASS, text_for
+from edge_arasl.labels import text_for
 from edge_arasl.plugin import (
     FrameEvent,
     LetterEvent,
@@ -33,7 +31,8 @@ from edge_arasl.plugin import (
     StatusEvent,
     WordEvent,
 )
-from edge_arasl.region import FixedRegion, RegionProvider, crop
+from edge_arasl.reader import SignReader
+from edge_arasl.region import RegionProvider, build_region
 from edge_arasl.sources.base import Frame, Source
 from edge_arasl.stats import RunStats
 
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from edge_arasl.config import Config
     from edge_arasl.decoder import Event, LetterDecoder
     from edge_arasl.dispatcher import Dispatcher
+    from edge_arasl.landmark_classifier import LandmarkClassifier
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +117,14 @@ class Pipeline:
         status_interval: float = 1.0,
         gauges: dict[str, dict[str, float]] | None = None,
         record: bool = True,
+        landmarks: LandmarkClassifier | None = None,
+        cnn_alone_min: float = 1.0,
     ) -> None:
         self.record = record
         self.source = source
         self.region = region
         self.classifier = classifier
+        self.reader = SignReader(classifier, landmarks, cnn_alone_min)
         self.decoder = decoder
         self.dispatcher = dispatcher
         self.observers = list(observers)
@@ -131,8 +134,6 @@ class Pipeline:
         self._stop_requested = False
         self._input_size = classifier.input_size
         self._texts = dict(zip(classifier.classes, map(text_for, classifier.classes), strict=True))
-        self._no_sign = np.zeros(len(classifier.classes), dtype=np.float32)
-        self._no_sign[list(classifier.classes).index(NONE_CLASS)] = 1.0
 
     def stop(self) -> None:
         """Ask the loop to finish after the current frame; safe from a signal handler."""
@@ -181,11 +182,8 @@ class Pipeline:
 
     def _process(self, frame: Frame, summary: Summary) -> None:
         t0 = time.perf_counter()
-        box = self.region.locate(frame)
-        if box is None:
-            probs = self._no_sign
-        else:
-            probs = self.classifier.probabilities_prepared(crop(frame, box, self._input_size))
+        located = self.region.locate(frame)
+        probs = self.reader.read(frame, located)
         self.stats.frame((time.perf_counter() - t0) * 1000.0)
         self._emit(self.decoder.update(probs, frame.timestamp), summary)
         class_id, confidence = self.decoder.current
@@ -193,10 +191,14 @@ class Pipeline:
             index=frame.index,
             timestamp=frame.timestamp,
             image=frame.image,
-            roi=box,
+            roi=None if located is None else located.box,
             class_id=class_id,
             confidence=confidence,
             text=self._texts[class_id],
+            hand_box=None if located is None else located.hand_box,
+            landmarks=None
+            if located is None or located.hand is None
+            else located.hand.points[:, :2],
         )
         self.dispatcher.frame(event)
         self._notify("on_frame", event)
@@ -256,6 +258,7 @@ def build_pipeline(
     from edge_arasl.classifier import Classifier
     from edge_arasl.decoder import LetterDecoder
     from edge_arasl.dispatcher import Dispatcher
+    from edge_arasl.landmark_classifier import LandmarkClassifier
     from edge_arasl.registry import build_plugins
 
     settings = config.classifier
@@ -263,6 +266,9 @@ def build_pipeline(
         model_path=settings.model or None,
         num_threads=settings.threads,
         backend=None if settings.backend == "auto" else settings.backend,
+    )
+    landmarks = LandmarkClassifier(
+        settings.landmark_model or None, num_threads=settings.threads, backend=classifier.backend
     )
     decoder = LetterDecoder(classifier.classes, config.decoder)
     gauges: dict[str, dict[str, float]] = {}
@@ -283,7 +289,7 @@ def build_pipeline(
     plugins = build_plugins(dict(config.plugins), make_context, config.where)
     return Pipeline(
         source,
-        region or FixedRegion(config.region),
+        region or build_region(config.region, config.hand),
         classifier,
         decoder,
         Dispatcher(plugins, drop_frames=source.live if drop_frames is None else drop_frames),
@@ -291,6 +297,8 @@ def build_pipeline(
         status_interval=config.service.status_interval,
         gauges=gauges,
         record=record,
+        landmarks=landmarks,
+        cnn_alone_min=config.hand.cnn_alone_min,
     )
 
 

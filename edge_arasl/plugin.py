@@ -55,6 +55,9 @@ class FrameEvent:
     box ``(x, y, w, h)`` that was classified, ``None`` when no hand region was found.
     ``class_id``/``confidence`` are the smoothed top prediction of this frame and ``text`` its
     Arabic text (empty for ``none``), so plugins need no label table of their own.
+    ``hand_box`` is the box ``(x, y, w, h)`` of the hand's landmarks and ``landmarks`` the 21
+    landmarks (21x2 float pixels, MediaPipe's order: wrist, then four joints per finger from
+    the thumb), both ``None`` when no landmarks were read in this frame.
     """
 
     index: int
@@ -64,6 +67,8 @@ class FrameEvent:
     class_id: str
     confidence: float
     text: str = ""
+    hand_box: tuple[int, int, int, int] | None = None
+    landmarks: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ so Pillow never touches a whole frame.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ TEXT_COLOR: BGR = (255, 255, 255)
 LETTER_COLOR: BGR = (80, 255, 80)
 ROI_COLOR: BGR = (80, 255, 80)
 ROI_IDLE_COLOR: BGR = (160, 160, 160)
+HAND_COLOR: BGR = (255, 200, 60)
+JOINT_COLOR: BGR = (40, 120, 255)
 
 
 class Overlay:
@@ -65,10 +68,13 @@ class Overlay:
         out = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
         height = out.shape[0]
         signing = bool(frame.text) and frame.class_id != "none"
+        line = max(1, height // 240)
         if frame.roi is not None:
             x, y, w, h = frame.roi
             color = ROI_COLOR if signing else ROI_IDLE_COLOR
-            cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), color, max(1, height // 240))
+            cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), color, line)
+        if frame.landmarks is not None:
+            draw_hand(out, frame.landmarks, frame.hand_box, line)
         if signing:
             self._draw_letter(out, frame.text, frame.confidence, max(16, height // 8))
         self._draw_running_text(out, max(14, height // 16))
@@ -109,6 +115,27 @@ class Overlay:
         top = out.shape[0] - mask.shape[0] - margin
         _darken(out, 0, top - margin // 2, out.shape[1], out.shape[0])
         blend_mask(out, mask, out.shape[1] - margin - mask.shape[1], top, TEXT_COLOR)
+
+
+#: The hand's skeleton: the joints of each finger from the wrist (MediaPipe's 21 landmarks).
+_CHAINS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (0, 17, 18, 19, 20))
+HAND_BONES = tuple(
+    pair for chain in (*_CHAINS, (5, 9, 13, 17)) for pair in itertools.pairwise(chain)
+)
+
+
+def draw_hand(
+    out: np.ndarray, landmarks: np.ndarray, box: tuple[int, int, int, int] | None, line: int
+) -> None:
+    """The hand's box, its skeleton and its joints, as the locator read them."""
+    if box is not None:
+        x, y, w, h = box
+        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), HAND_COLOR, line)
+    points = np.round(landmarks[:, :2]).astype(np.int32)
+    for a, b in HAND_BONES:
+        cv2.line(out, tuple(points[a]), tuple(points[b]), HAND_COLOR, line, cv2.LINE_AA)
+    for point in points:
+        cv2.circle(out, tuple(point), line + 1, JOINT_COLOR, -1, cv2.LINE_AA)
 
 
 def blend_mask(out: np.ndarray, mask: np.ndarray, x: int, y: int, color: BGR) -> None:

@@ -94,7 +94,7 @@ def test_values_are_typed_and_tables_merge_with_defaults(tmp_path):
     )
     assert config.source.kind == "camera" and config.source.device == "rtsp://cam/stream"
     assert config.source.width == 640
-    assert config.region == Roi(0.0, 0.0, 1.0, 1.0)
+    assert config.region.roi == Roi(0.0, 0.0, 1.0, 1.0)
     assert config.decoder.hold_s == 0.3 and config.decoder.enter == DecoderSettings().enter
     assert config.enabled_plugins() == ["mqtt"]
 

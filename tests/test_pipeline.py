@@ -171,6 +171,9 @@ def test_no_hand_region_is_no_sign(classifier):
         def locate(self, frame):
             return None
 
+        def reset(self):
+            pass
+
     plugin = Recorder()
     summary = make_pipeline(classifier, ReadAhead(VideoFile(DEMO)), plugin, region=Nowhere()).run()
     assert summary.frames > 400 and not summary.letters and not summary.words
@@ -213,7 +216,7 @@ def test_build_pipeline_wires_the_config(tmp_path, classifier):
     source.open()
     pipeline = build_pipeline(load_config(config_file), source, mode="process")
     try:
-        assert pipeline.region.locate(Frame(source.read().image, 0, 0)) == (64, 48, 320, 240)
+        assert pipeline.region.roi.to_pixels(640, 480) == (64, 48, 320, 240)
         assert pipeline.decoder.settings.hold_s == 0.25
         (plugin,) = pipeline.dispatcher.plugins
         assert plugin.name == "eventlog"

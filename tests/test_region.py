@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edge_arasl.preprocess import prepare
-from edge_arasl.region import FixedRegion, Roi, crop
+from edge_arasl.region import FixedRegion, Located, RegionSettings, Roi, crop
 from edge_arasl.sources.base import Frame
 
 
@@ -40,8 +40,27 @@ def test_fixed_region_follows_the_frame_size():
     region = FixedRegion(Roi(0.5, 0.5, 0.5, 0.5))
     big = Frame(np.zeros((480, 640, 3), np.uint8), 0.0, 0)
     small = Frame(np.zeros((240, 320, 3), np.uint8), 0.0, 1)
-    assert region.locate(big) == (320, 240, 320, 240)
-    assert region.locate(small) == (160, 120, 160, 120)
+    assert region.locate(big) == Located((320, 240, 320, 240))
+    assert region.locate(small) == Located((160, 120, 160, 120))
+
+
+def test_region_settings_hold_the_mode_and_a_checked_rectangle():
+    settings = RegionSettings()
+    assert settings.mode == "fixed" and settings.roi == Roi()
+    assert settings.with_roi(Roi(0, 0, 1, 1)).roi == Roi(0, 0, 1, 1)
+    with pytest.raises(ValueError, match="inside the frame"):
+        RegionSettings(x=0.9, w=0.5)
+
+
+def test_a_box_reaching_outside_the_frame_is_padded_with_its_edge():
+    image = np.arange(100, dtype=np.uint8).reshape(10, 10)
+    frame = Frame(image, 0.0, 0)
+    inside = crop(frame, (2, 2, 6, 6), size=6)
+    assert np.array_equal(inside, image[2:8, 2:8])
+    padded = crop(frame, (-2, 5, 6, 6), size=6)  # two columns left of the frame, two below
+    assert np.array_equal(padded[:, 2:][:5], image[5:10, 0:4])
+    assert np.array_equal(padded[:, 0], padded[:, 2]) and np.array_equal(padded[5], padded[4])
+    assert crop(frame, (20, 20, 4, 4), size=4).shape == (4, 4)  # wholly outside: edge pixels
 
 
 def test_crop_is_the_training_preprocessing_of_the_box():

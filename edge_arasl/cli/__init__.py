@@ -33,6 +33,18 @@ COMMANDS = (
 )
 
 
+def add_hand_argument(parser: argparse.ArgumentParser, default: str = "[region] mode") -> None:
+    """``--hand fixed|auto``, shared by the commands that read hands (``process``, ``run``, ...)."""
+    from edge_arasl.region import MODES
+
+    parser.add_argument(
+        "--hand",
+        choices=MODES,
+        help="fixed: read the hand in the --roi rectangle (an empty one is no sign); auto: find "
+        f"and track the hand anywhere in the frame (default: {default})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edge-arasl",

@@ -11,12 +11,14 @@ Output flags such as ``--output FILE`` are shortcuts for enabling a plugin with 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import SourceSettings, load_config
 from edge_arasl.errors import UserError
 from edge_arasl.pipeline import Observer, Summary, build_pipeline, stop_on_signals
@@ -45,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="X,Y,W,H",
         help="region of the hand in fractions of the frame (default: [region] of the config)",
     )
+    add_hand_argument(p)
     p.add_argument("--config", type=Path, metavar="FILE", help="config file (default: built-in)")
     p.add_argument(
         "--json", action="store_true", help="print one JSON object per letter, word and summary"
@@ -67,9 +70,11 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.roi is not None:
         try:
-            config = config.replace(region=Roi.parse(args.roi))
+            config = config.replace(region=config.region.with_roi(Roi.parse(args.roi)))
         except ValueError as exc:
             raise UserError(f"--roi: {exc}") from None
+    if args.hand is not None:
+        config = config.replace(region=dataclasses.replace(config.region, mode=args.hand))
     for flag, (plugin, key, _text) in PLUGIN_FLAGS.items():
         value = getattr(args, _flag_dest(flag))
         if value is not None:

@@ -8,10 +8,13 @@ notifies readiness and feeds the watchdog; SIGHUP reloads the config (:mod:`edge
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import Config
 from edge_arasl.pipeline import Observer, build_pipeline, stop_on_signals
 from edge_arasl.service import Service
@@ -33,17 +36,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="config file (default: the built-in defaults that config.toml documents)",
     )
+    add_hand_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # sd_notify, the status file and SIGHUP reload (which runs the pipeline again)
-    Service(args.config).run(run_pipeline)
+    Service(args.config).run(functools.partial(run_pipeline, hand=args.hand))
     return 0
 
 
-def run_pipeline(config: Config, observers: Sequence[Observer]) -> bool:
-    """One pipeline run on ``config``; True if SIGINT/SIGTERM stopped it."""
+def run_pipeline(config: Config, observers: Sequence[Observer], hand: str | None = None) -> bool:
+    """One pipeline run on ``config`` (``hand`` overrides its region mode); True if
+    SIGINT/SIGTERM stopped it."""
+    if hand is not None:  # again after every reload, which reads the file anew
+        config = config.replace(region=dataclasses.replace(config.region, mode=hand))
     source = open_source(config.source, realtime=True)
     try:
         pipeline = build_pipeline(config, source, mode="run", record=False, observers=observers)

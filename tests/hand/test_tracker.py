@@ -53,8 +53,10 @@ def test_the_search_runs_at_most_search_fps_times_a_second(palms, landmarks, sce
 def test_fixed_mode_reads_no_hand_in_an_empty_rectangle(landmarks, palms, scene):
     region = FixedRegion(Roi(), landmarks, HandSettings(), palms)
     box = Roi().to_pixels(640, 480)
-    assert region.locate(Frame(scene(None), 0.0, 0)) is None
+    empty = region.locate(Frame(scene(None), 0.0, 0))
+    assert empty is not None and empty.box == box and empty.hand is None and empty.looked
     located = region.locate(Frame(scene(box[:2]), 1.0, 1))
+    assert located is not None and not located.looked
     assert located is not None and located.box == box and located.hand is not None
     hx, hy, hw, hh = located.hand_box
     assert box[0] - 20 <= hx and hx + hw <= box[0] + box[2] + 20

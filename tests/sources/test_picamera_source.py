@@ -95,7 +95,7 @@ def test_main_stream_is_the_image_and_the_lores_y_plane_the_gray(fake_picamera2)
 def test_the_classifier_crop_comes_from_the_lores_stream_at_the_same_place(fake_picamera2):
     with PiCamera() as source:
         frame = source.read()
-    box = FixedRegion(Roi()).locate(frame)
+    box = FixedRegion(Roi()).locate(frame).box
     from_lores = crop(frame, box)
     from_main = crop(frame.__class__(frame.image, frame.timestamp, frame.index), box)
     assert from_lores.shape == (64, 64)

@@ -1,0 +1,62 @@
+"""Reading a located hand: the CNN on its pixels, fused with the landmark classifier.
+
+The pipeline and ``classify`` both read hands this way, so the one rule lives here: the CNN
+always reads the square :attr:`~edge_arasl.region.Located.box`; when the hand's landmarks were
+read, the landmark classifier's probabilities are pooled into the CNN's
+(:mod:`edge_arasl.fusion`, with the weight chosen on validation blocks and stored in the
+landmark model's metadata).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edge_arasl.classifier import Classifier
+from edge_arasl.fusion import Fusion
+from edge_arasl.labels import NONE_CLASS
+from edge_arasl.landmark_classifier import LandmarkClassifier
+from edge_arasl.region import Located, crop
+from edge_arasl.sources.base import Frame
+
+
+class SignReader:
+    """Class probabilities (in the CNN's class order) of a :class:`Located` hand.
+
+    Where the landmark model looked and saw no hand (``fixed`` mode), the CNN's reading
+    stands only if it gives some sign at least ``cnn_alone_min``: the landmark model misses
+    some real hands (low resolution, unusual poses), and the CNN is rarely that sure of an
+    empty scene (models/MODEL_CARD.md, "Hand finding"); ``1.0`` trusts the landmarks alone.
+    """
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        landmarks: LandmarkClassifier | None = None,
+        cnn_alone_min: float = 1.0,
+    ) -> None:
+        self.classifier = classifier
+        self.landmarks = landmarks
+        self.cnn_alone_min = cnn_alone_min
+        self.fusion = (
+            None
+            if landmarks is None
+            else Fusion(classifier.classes, landmarks.classes, landmarks.fusion_weight)
+        )
+        self.no_sign = np.zeros(len(classifier.classes), dtype=np.float32)
+        self.no_sign[classifier.classes.index(NONE_CLASS)] = 1.0
+        self._signs = np.array([c != NONE_CLASS for c in classifier.classes])
+
+    def read(self, frame: Frame, located: Located | None) -> np.ndarray:
+        """Probabilities of ``located`` (``None``: no hand, the "no sign" vector)."""
+        if located is None:
+            return self.no_sign
+        probs = self.classifier.probabilities_prepared(
+            crop(frame, located.box, self.classifier.input_size)
+        )
+        if located.hand is None:
+            if located.looked and not probs[self._signs].max() >= self.cnn_alone_min:
+                return self.no_sign
+            return probs
+        if self.fusion is None or self.landmarks is None:
+            return probs
+        return self.fusion(probs, self.landmarks.read(located.hand))

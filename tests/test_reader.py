@@ -1,0 +1,76 @@
+"""Reading a located hand: CNN alone, fused with landmarks, and the fixed-mode hand check."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_arasl.hand.landmarks import HandLandmarks
+from edge_arasl.hand.tracker import HandSettings, load_landmarks
+from edge_arasl.landmark_classifier import LandmarkClassifier
+from edge_arasl.reader import SignReader
+from edge_arasl.region import FixedRegion, Located, Roi
+from edge_arasl.sources.base import Frame
+
+
+@pytest.fixture(scope="module")
+def landmark_classifier() -> LandmarkClassifier:
+    return LandmarkClassifier()
+
+
+def sample_frame(path) -> Frame:
+    gray = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (256, 256))
+    return Frame(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), 0.0, 0)
+
+
+def test_no_hand_is_the_no_sign_vector(classifier):
+    reader = SignReader(classifier)
+    probs = reader.read(Frame(np.zeros((64, 64), np.uint8), 0.0, 0), None)
+    assert probs[classifier.classes.index("none")] == 1.0 and probs.sum() == 1.0
+
+
+def test_the_cnn_alone_without_landmarks(classifier, sample_files):
+    _, path = sample_files[0]
+    frame = sample_frame(path)
+    probs = SignReader(classifier).read(frame, Located((0, 0, 256, 256)))
+    assert np.allclose(probs, classifier.probabilities(frame.image))
+
+
+def test_landmarks_are_fused_when_the_hand_was_read(classifier, landmark_classifier, sample_files):
+    reader = SignReader(classifier, landmark_classifier)
+    landmarks = load_landmarks(HandSettings())
+    region = FixedRegion(Roi(0, 0, 1, 1), landmarks)
+    fused_differs = 0
+    for _, path in sample_files[::8]:
+        frame = sample_frame(path)
+        located = region.locate(frame)
+        region.reset()
+        if located is None or located.hand is None:
+            continue
+        cnn = classifier.probabilities(frame.image)
+        fused = reader.read(frame, located)
+        assert fused.sum() == pytest.approx(cnn.sum(), abs=1e-3)  # the mass is kept
+        assert fused[-1] == pytest.approx(cnn[-1])  # "none" stays the CNN's call
+        fused_differs += not np.allclose(fused, cnn, atol=1e-4)
+    assert fused_differs >= 5
+
+
+def test_fixed_mode_keeps_only_a_confident_cnn_when_no_hand_was_seen(classifier, sample_files):
+    _, path = next((c, p) for c, p in sample_files if c == "bb")
+    frame = sample_frame(path)
+    looked = Located((0, 0, 256, 256), None, looked=True)
+    confidence = classifier.probabilities(frame.image)[:-1].max()
+    below = SignReader(classifier, cnn_alone_min=min(confidence + 0.01, 1.0)).read(frame, looked)
+    assert below[classifier.classes.index("none")] == 1.0
+    above = SignReader(classifier, cnn_alone_min=confidence - 0.01).read(frame, looked)
+    assert np.allclose(above, classifier.probabilities(frame.image))
+
+
+def test_a_hand_below_the_classifier_presence_falls_back_to_the_cnn(
+    classifier, landmark_classifier
+):
+    frame = Frame(np.full((64, 64, 3), 200, np.uint8), 0.0, 0)
+    weak = HandLandmarks(np.random.default_rng(0).normal(size=(21, 3)), 0.01, 0.9, None)
+    probs = SignReader(classifier, landmark_classifier).read(frame, Located((0, 0, 64, 64), weak))
+    assert np.allclose(probs, classifier.probabilities(frame.image))
