@@ -188,3 +188,30 @@ def test_works_without_tensorflow(tmp_path: Path, three_samples: list[Path]) -> 
     assert result.stderr.splitlines() == [
         f"edge-arasl: error: {tmp_path / 'bad.png'}: not a readable image"
     ]
+
+
+def test_hand_auto_finds_the_hand_in_a_photo_of_a_room(tmp_path, capfd):
+    """A sample hand pasted into a larger wall photo: found, boxed, and read."""
+    sample = Path(__file__).resolve().parents[2] / "models" / "samples" / "bb" / "4906.png"
+    hand = cv2.resize(cv2.imread(str(sample), cv2.IMREAD_GRAYSCALE), (256, 256))
+    photo = np.full((480, 640, 3), 170, np.uint8)
+    photo[200:456, 360:616] = cv2.cvtColor(hand, cv2.COLOR_GRAY2BGR)
+    empty = np.full((480, 640, 3), 170, np.uint8)
+    cv2.imwrite(str(tmp_path / "room.png"), photo)
+    cv2.imwrite(str(tmp_path / "empty.png"), empty)
+    assert main(["classify", "--hand", "auto", "--json", str(tmp_path / "room.png"),
+                 str(tmp_path / "empty.png")]) == 0  # fmt: skip
+    found, nothing = (json.loads(line) for line in capfd.readouterr().out.splitlines())
+    assert set(found) == {"file", "class", "text", "confidence", "hand", "box"}
+    x, y, w, h = found["box"]
+    assert 360 <= x + w / 2 <= 616 and 200 <= y + h / 2 <= 456
+    assert found["class"] == "bb"
+    assert nothing["class"] == "none" and nothing["box"] is None and nothing["text"] == ""
+
+
+def test_hand_fixed_reads_an_empty_image_as_no_sign(tmp_path, capfd):
+    shelf = np.full((256, 256, 3), 200, np.uint8)
+    cv2.rectangle(shelf, (20, 150), (236, 170), (60, 40, 20), -1)  # a shelf, no hand
+    cv2.imwrite(str(tmp_path / "shelf.png"), shelf)
+    assert main(["classify", "--hand", "fixed", str(tmp_path / "shelf.png")]) == 0
+    assert capfd.readouterr().out.split("\t")[1] == "none"

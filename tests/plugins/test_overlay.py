@@ -109,3 +109,17 @@ def test_snapshot_plugin_writes_a_readable_jpeg_at_the_interval(tmp_path):
     assert snapshot.shape == (240, 320, 3) and snapshot.mean() > 100
     plugin.stop()
     assert [p.name for p in path.parent.iterdir()] == ["now.jpg"]  # no temporary files left
+
+
+def test_the_hand_box_and_its_landmarks_are_drawn():
+    from edge_arasl_plugins.overlay import HAND_COLOR, JOINT_COLOR
+
+    points = np.array([[300 + 10 * (i % 5), 200 + 12 * (i // 5)] for i in range(21)], float)
+    event = FrameEvent(0, 0.0, np.zeros((480, 640, 3), np.uint8), (250, 150, 200, 200), "bb",
+                       0.9, "ب", hand_box=(290, 190, 60, 70), landmarks=points)  # fmt: skip
+    out = Overlay().draw(event)
+    assert (out[190, 300:340] == HAND_COLOR).all(axis=1).any()  # the box's top edge
+    for x, y in points.astype(int)[::5]:
+        assert (out[y - 1 : y + 2, x - 1 : x + 2] == JOINT_COLOR).all(axis=2).any()
+    bare = Overlay().draw(FrameEvent(0, 0.0, event.image, event.roi, "bb", 0.9, "ب"))
+    assert not (bare == JOINT_COLOR).all(axis=2).any()
