@@ -137,7 +137,11 @@ class LandmarkClassifier:
         return self._interpreter.get_tensor(self._output_index).reshape(-1).astype(np.float32)
 
     def probabilities(self, points: np.ndarray, left: bool) -> np.ndarray:
-        """Probabilities of 21x3 landmarks (any pixel units); ``left``: a left hand."""
+        """Probabilities of 21x3 landmarks (any pixel units, e.g. frame pixels).
+
+        ``left`` (the landmark model's handedness) mirrors the hand first only if the model was
+        trained so (:attr:`mirror_left`); the shipped one was not (models/MODEL_CARD.md).
+        """
         return self.probabilities_features(features(points, left=left and self.mirror_left))
 
     def read(self, hand: HandLandmarks | None) -> np.ndarray | None:

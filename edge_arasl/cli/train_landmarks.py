@@ -37,8 +37,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the block split of the shipped CNN (default: models/split.json)",
     )
     p.add_argument("--cnn-model", type=Path, help="sign classifier to fuse with (default: shipped)")
-    p.add_argument("--epochs", type=int, default=_DEFAULTS.epochs, help="(default: %(default)s)")
-    p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="(default: %(default)s)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=_DEFAULTS.epochs,
+        help="epochs of cosine decay; the one best on validation is kept (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=_DEFAULTS.seed,
+        help="seeds the weights, dropout and jitter; the split stays the file's "
+        "(default: %(default)s)",
+    )
     p.add_argument(
         "--mirror",
         choices=["never", "handedness"],

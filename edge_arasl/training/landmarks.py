@@ -333,6 +333,8 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
 
     if not 0 < opts.presence < 1:
         raise UserError(f"--presence {opts.presence:g}: must be between 0 and 1")
+    if opts.epochs < 1:
+        raise UserError(f"--epochs {opts.epochs}: must be at least 1")
     data = load_dataset(opts.data)
     labels = model_labels(data, MODEL_CLASSES)
     split = shipped_split(data, labels, opts.split)
@@ -377,7 +379,7 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
     dump_json(model_path.with_suffix(".json"), metadata)
 
     def figures(rows: np.ndarray, w: float) -> dict[str, float]:
-        hand = found[rows]
+        hand, called_left = found[rows], cache.right[rows] < 0.5
         lm_right = lm[rows].argmax(1) == labels[rows]
         return {
             "rows": len(rows),
@@ -386,6 +388,7 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
             "cnn_on_hand_rows": float(np.mean(cnn[rows[hand]].argmax(1) == labels[rows[hand]])),
             "landmarks_on_hand_rows": float(lm_right[hand].mean()),
             "landmarks_no_hand_wrong": float(np.mean(lm_right & hand)),
+            "landmarks_on_hand_rows_called_left": float(lm_right[hand & called_left].mean()),
             "fused": fused_accuracy(w, cnn[rows], lm[rows], hand, labels[rows]),
         }
 
