@@ -5,14 +5,15 @@ and the original archive's tree of class folders (``<class>/<image>``, any size 
 
 Neighbouring rows of one class are near-identical frames of one recording, so a random split
 leaks near-copies of test images into training. :func:`block_split` instead cuts each class in
-row order into blocks and assigns whole blocks, dropping a guard band at every block edge.
+row order into blocks and assigns whole blocks, dropping a guard band at every block edge;
+:func:`kfold_splits` deals the same blocks into K cross-validation folds.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -112,13 +113,76 @@ def model_labels(data: Dataset, model_classes: tuple[str, ...]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Split:
-    """Row indices of each part, and the held-out blocks as ``(class, first_row, last_row)``."""
+    """Row indices of each part, and its blocks as ``(class, first_row, last_row)``.
+
+    ``train_blocks`` are the training rows' ranges (guard rows already dropped) and
+    ``reserve_blocks`` blocks kept out of every part (:func:`kfold_splits`).
+    """
 
     train: np.ndarray
     val: np.ndarray
     test: np.ndarray
     val_blocks: list[Block]
     test_blocks: list[Block]
+    train_blocks: list[Block] = field(default_factory=list)
+    reserve_blocks: list[Block] = field(default_factory=list)
+
+
+#: The parts a block can be given; ``reserve`` blocks are held out of all of them.
+PARTS = ("train", "val", "test", "reserve")
+
+
+def _class_starts(n_rows: int, block: int, merge_tail: bool = False) -> list[int]:
+    """First row (within the class) of each block; a short tail may join the block before it.
+
+    :func:`block_split` never holds out the last block, so it keeps the tail apart (and its
+    splits as they were); :func:`kfold_splits` tests every block, and a tail of a few rows
+    would have nothing left once its guard rows are dropped.
+    """
+    starts = list(range(0, n_rows, block))
+    if merge_tail and len(starts) > 1 and n_rows - starts[-1] < block // 2:
+        starts.pop()
+    return starts
+
+
+def _assign(
+    name: str,
+    rows: np.ndarray,
+    starts: list[int],
+    role: dict[int, str],
+    guard: int,
+    rows_out: dict[str, list[np.ndarray]],
+    blocks_out: dict[str, list[Block]],
+) -> None:
+    """Give each block of one class its part (``role``, default train), with guard bands.
+
+    ``guard`` rows are dropped from both ends of every held-out block *and* from the training
+    rows next to it, so no training image is a neighbouring frame of a held-out one.
+    """
+    ends = [*starts[1:], len(rows)]
+    held_out = np.zeros(len(rows), dtype=bool)
+    for b, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        held_out[start:end] = role.get(b, "train") != "train"
+    near_held = np.convolve(held_out, np.ones(2 * guard + 1), mode="same") > 0
+    for b, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        part, kind = rows[start:end], role.get(b, "train")
+        # A training block stays contiguous: only its ends can be near a held-out block.
+        part = part[~near_held[start:end]] if kind == "train" else part[guard : len(part) - guard]
+        if len(part):
+            rows_out[kind].append(part)
+            blocks_out[kind].append((name, int(part[0]), int(part[-1])))
+
+
+def _split(rows: dict[str, list[np.ndarray]], blocks: dict[str, list[Block]]) -> Split:
+    return Split(
+        _rows(rows["train"]),
+        _rows(rows["val"]),
+        _rows(rows["test"]),
+        val_blocks=blocks["val"],
+        test_blocks=blocks["test"],
+        train_blocks=blocks["train"],
+        reserve_blocks=blocks["reserve"],
+    )
 
 
 def block_split(
@@ -133,18 +197,16 @@ def block_split(
     """Assign whole contiguous blocks of each class to train / val / test.
 
     Each class's rows (in recording order) are cut into blocks of ``block`` rows. A seeded
-    choice of blocks goes to test and to validation; ``guard`` rows are dropped from both
-    ends of every held-out block *and* from the training rows next to it, so no training image
-    is a neighbouring frame of a held-out one.
+    choice of blocks goes to test and to validation, with guard bands (:func:`_assign`).
     """
     rng = np.random.default_rng(seed)
-    train, val, test = [], [], []
-    val_blocks, test_blocks = [], []
+    rows_out: dict[str, list[np.ndarray]] = {p: [] for p in PARTS}
+    blocks_out: dict[str, list[Block]] = {p: [] for p in PARTS}
     for class_index, name in enumerate(classes):
         rows = np.flatnonzero(labels == class_index)
         if len(rows) == 0:
             continue
-        starts = list(range(0, len(rows), block))
+        starts = _class_starts(len(rows), block)
         n_test = max(1, round(len(starts) * test_fraction))
         n_val = max(1, round(len(starts) * val_fraction))
         # Never the first or last block: their outer edges have no guard partner.
@@ -152,23 +214,56 @@ def block_split(
         chosen = rng.permutation(inner)[: n_test + n_val]
         role = {int(b): "test" for b in chosen[:n_test]}
         role.update({int(b): "val" for b in chosen[n_test:]})
-        held_out = np.zeros(len(rows), dtype=bool)
-        for b, start in enumerate(starts):
-            if b in role:
-                held_out[start : start + block] = True
-        near_held = np.convolve(held_out, np.ones(2 * guard + 1), mode="same") > 0
-        for b, start in enumerate(starts):
-            part = rows[start : start + block]
-            kind = role.get(b, "train")
-            if kind == "train":
-                keep = ~near_held[start : start + block]
-                train.append(part[keep])
-                continue
-            inner_part = part[guard : len(part) - guard]
-            (test if kind == "test" else val).append(inner_part)
-            blocks = test_blocks if kind == "test" else val_blocks
-            blocks.append((name, int(inner_part[0]), int(inner_part[-1])))
-    return Split(_rows(train), _rows(val), _rows(test), val_blocks, test_blocks)
+        _assign(name, rows, starts, role, guard, rows_out, blocks_out)
+    return _split(rows_out, blocks_out)
+
+
+def kfold_splits(
+    labels: np.ndarray,
+    classes: tuple[str, ...],
+    k: int = 5,
+    block: int = 80,
+    guard: int = 4,
+    val_fraction: float = 0.1,
+    reserve_per_class: int = 2,
+    seed: int = 0,
+) -> list[Split]:
+    """K splits whose test blocks partition every block of the data set but a reserve.
+
+    Blocks are cut as in :func:`block_split` (a short tail joins the block before it). A seeded
+    ``reserve_per_class`` inner blocks of each class are held out of every split (for the
+    samples, demo and tests of a model trained on all the rest); the others are shuffled and
+    dealt to the ``k`` folds in turn, continuing the deal across classes so folds stay even.
+    Fold ``f`` tests its blocks, validates on ``val_fraction`` of each class's blocks drawn
+    from the other folds, and trains on the rest, guard bands around every held-out block.
+    """
+    rng = np.random.default_rng(seed)
+    rows_out: list[dict[str, list[np.ndarray]]] = [{p: [] for p in PARTS} for _ in range(k)]
+    blocks_out: list[dict[str, list[Block]]] = [{p: [] for p in PARTS} for _ in range(k)]
+    dealt = 0
+    for class_index, name in enumerate(classes):
+        rows = np.flatnonzero(labels == class_index)
+        if len(rows) == 0:
+            continue
+        starts = _class_starts(len(rows), block, merge_tail=True)
+        if len(starts) < max(k, 2) + reserve_per_class:
+            raise UserError(
+                f"class {name}: {len(starts)} blocks, too few for {k} folds and a reserve of "
+                f"{reserve_per_class}"
+            )
+        inner = rng.permutation(np.arange(1, len(starts) - 1))  # as block_split, not the ends
+        reserve = {int(b) for b in inner[:reserve_per_class]}
+        others = rng.permutation([b for b in range(len(starts)) if b not in reserve])
+        fold_of = {int(b): (dealt + i) % k for i, b in enumerate(others)}
+        dealt += len(others)
+        n_val = max(1, round(len(starts) * val_fraction))
+        for f in range(k):
+            role = {b: "reserve" for b in reserve}
+            candidates = [b for b in others if fold_of[int(b)] != f]
+            role.update({int(b): "val" for b in rng.permutation(candidates)[:n_val]})
+            role.update({b: "test" for b, g in fold_of.items() if g == f})
+            _assign(name, rows, starts, role, guard, rows_out[f], blocks_out[f])
+    return [_split(r, b) for r, b in zip(rows_out, blocks_out, strict=True)]
 
 
 def _rows(parts: list[np.ndarray]) -> np.ndarray:
@@ -201,7 +296,33 @@ def held_out_blocks(data: Dataset, split_file: str | Path, part: str = "test") -
     return blocks
 
 
+def split_from_file(data: Dataset, split_file: str | Path) -> Split:
+    """The split a ``split.json`` lists, for training on exactly its blocks (``--split``).
+
+    The file needs ``train_blocks`` (the fold files of :func:`kfold_splits` have them): rows
+    in no listed block, such as a reserve or guard bands, are in no part. Test rows follow the
+    order of ``test_blocks``, so per-block scores line up with them.
+    """
+    listed = {part: held_out_blocks(data, split_file, part) for part in ("train", "val", "test")}
+    rows = {part: _block_rows(blocks) for part, blocks in listed.items()}
+    seen = np.concatenate(list(rows.values()))
+    if len(np.unique(seen)) != len(seen):
+        raise UserError(f"{split_file}: a row is listed twice (blocks overlap)")
+    return Split(
+        np.sort(rows["train"]),
+        rows["val"],
+        rows["test"],
+        val_blocks=listed["val"],
+        test_blocks=listed["test"],
+        train_blocks=listed["train"],
+    )
+
+
+def _block_rows(blocks: list[Block]) -> np.ndarray:
+    return _rows([np.arange(first, last + 1) for _, first, last in blocks])
+
+
 def held_out(data: Dataset, blocks: list[Block]) -> Dataset:
     """Only the rows of ``blocks`` (from :func:`held_out_blocks`), block after block."""
-    rows = np.concatenate([np.arange(first, last + 1) for _, first, last in blocks])
+    rows = _block_rows(blocks)
     return Dataset(data.images[rows], data.labels[rows], data.classes, data.source)

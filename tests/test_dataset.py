@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_arasl.dataset import block_split, load_dataset
+from edge_arasl.dataset import Split, block_split, kfold_splits, load_dataset, split_from_file
 from edge_arasl.errors import UserError
 
 
@@ -42,10 +42,153 @@ def test_block_split_is_seeded(tmp_path):
     assert a.test_blocks != c.test_blocks
 
 
-def test_small_class_does_not_crash(tmp_path):
+def test_small_class_gets_one_guarded_test_block(tmp_path):
+    """A class of one block: that block is its test set, guard rows dropped, nothing leaks."""
     data = load_dataset(_npz(tmp_path / "d.npz", per_class=50))
-    split = block_split(data.labels, data.classes)
-    assert len(split.train) + len(split.val) + len(split.test) <= len(data)
+    split = block_split(data.labels, data.classes, block=80, guard=4)
+    _assert_apart(split, data.labels, guard=4)
+    assert [(name, last - first + 1) for name, first, last in split.test_blocks] == [
+        (name, 42) for name in data.classes
+    ]
+    assert len(split.train) == len(split.val) == 0
+
+
+def test_block_split_is_unchanged_by_the_shared_block_code():
+    """Pinned: the shipped split (models/split.json) must stay reproducible from its seed."""
+    labels = np.repeat(np.arange(3), [400, 555, 1201])
+    split = block_split(labels, ("aleff", "bb", "meem"), seed=1)
+    assert split.test_blocks == [
+        ("aleff", 84, 155),
+        ("bb", 724, 795),
+        ("meem", 1119, 1190),
+        ("meem", 1839, 1910),
+    ]
+    assert split.val_blocks == [
+        ("aleff", 164, 235),
+        ("bb", 484, 555),
+        ("meem", 1039, 1110),
+        ("meem", 1519, 1590),
+    ]
+    assert (len(split.train), len(split.val), len(split.test)) == (1468, 288, 288)
+
+
+def _assert_apart(split: Split, labels: np.ndarray, guard: int) -> None:
+    """Parts disjoint, blocks contiguous and of one class, no training row near a held-out one."""
+    parts = [set(split.train.tolist()), set(split.val.tolist()), set(split.test.tolist())]
+    assert sum(map(len, parts)) == len(set().union(*parts))
+    held = np.zeros(len(labels), bool)
+    for name_blocks, rows in ((split.val_blocks, split.val), (split.test_blocks, split.test)):
+        assert sum(last - first + 1 for _, first, last in name_blocks) == len(rows)
+    for _, first, last in split.val_blocks + split.test_blocks + split.reserve_blocks:
+        held[first : last + 1] = True
+        assert len(set(labels[first : last + 1].tolist())) == 1
+    for label in np.unique(labels):  # another class's rows may touch a block: not a near-copy
+        mine = labels == label
+        near = np.convolve(held & mine, np.ones(4 * guard + 1), mode="same") > 0  # 2 guards
+        assert not (near & mine)[split.train].any(), "training rows next to a held-out block"
+
+
+CLASS_SIZES = [1046, 1201, 1723, 900]  # tails of 6, 1, 43 and 20 rows
+
+
+def _folds(**kwargs):
+    labels = np.repeat(np.arange(len(CLASS_SIZES)), CLASS_SIZES)
+    classes = ("aleff", "bb", "meem", "waw")
+    return labels, classes, kfold_splits(labels, classes, **kwargs)
+
+
+def test_kfold_test_blocks_and_reserve_partition_every_block_once():
+    labels, classes, folds = _folds(k=5, guard=4, reserve_per_class=2, seed=0)
+    owner = np.full(len(labels), -1)
+    guard = 4
+    for fold, split in enumerate(folds):
+        for _, first, last in split.test_blocks:
+            assert (owner[first - guard : last + guard + 1] == -1).all(), "block in two folds"
+            owner[first - guard : last + guard + 1] = fold
+    reserve = folds[0].reserve_blocks
+    for _, first, last in reserve:
+        owner[first - guard : last + guard + 1] = 5
+    assert (owner >= 0).all(), "a row in no fold's test block and not in the reserve"
+    assert [b[0] for b in reserve] == [c for c in classes for _ in range(2)]
+    sizes = [len(s.test_blocks) for s in folds]
+    assert max(sizes) - min(sizes) <= 1  # the deal continues across classes
+    # the tails of 6, 1 and 20 rows joined their block; 43 rows stay a block
+    assert sum(sizes) + len(reserve) == 13 + 15 + 22 + 11
+
+
+def test_kfold_every_fold_tests_every_class_and_keeps_reserve_and_guards_out():
+    labels, classes, folds = _folds(k=5, guard=4, reserve_per_class=2, seed=3)
+    reserve_rows = {r for _, a, b in folds[0].reserve_blocks for r in range(a, b + 1)}
+    for split in folds:
+        assert split.reserve_blocks == folds[0].reserve_blocks
+        assert {b[0] for b in split.test_blocks} == set(classes)
+        assert {b[0] for b in split.val_blocks} == set(classes)
+        _assert_apart(split, labels, guard=4)
+        used = set(split.train.tolist()) | set(split.val.tolist()) | set(split.test.tolist())
+        assert not used & reserve_rows
+        assert split.train_blocks and sum(b - a + 1 for _, a, b in split.train_blocks) == len(
+            split.train
+        )
+    assert kfold_splits(labels, classes, seed=3)[2].test_blocks == folds[2].test_blocks
+    assert kfold_splits(labels, classes, seed=4)[2].test_blocks != folds[2].test_blocks
+
+
+def test_kfold_refuses_a_class_with_too_few_blocks():
+    labels = np.repeat(np.arange(2), [800, 400])
+    with pytest.raises(UserError, match="class bb: 5 blocks, too few for 5 folds"):
+        kfold_splits(labels, ("aleff", "bb"), k=5, reserve_per_class=2)
+
+
+def test_split_from_file_gives_exactly_the_listed_blocks(tmp_path):
+    import json
+
+    from edge_arasl.training.trainer import split_to_json
+
+    data = load_dataset(_npz(tmp_path / "d.npz", per_class=720))
+    split = kfold_splits(data.labels, data.classes, k=3, reserve_per_class=1)[1]
+    path = tmp_path / "fold1.json"
+    entry = split_to_json(split, data)
+    path.write_text(json.dumps(entry))
+    again = split_from_file(data, path)
+    for part in ("train", "val", "test"):
+        assert np.array_equal(getattr(again, part), getattr(split, part)), part
+    assert again.test_blocks == split.test_blocks and again.val_blocks == split.val_blocks
+
+    path.write_text(json.dumps({**entry, "val_blocks": entry["val_blocks"] + entry["test_blocks"]}))
+    with pytest.raises(UserError, match="listed twice"):
+        split_from_file(data, path)
+    del entry["train_blocks"]
+    path.write_text(json.dumps(entry))
+    with pytest.raises(UserError, match="not a split file with train blocks"):
+        split_from_file(data, path)
+
+
+FOLDS_DIR = Path(__file__).parent.parent / "models" / "folds"
+
+
+def test_committed_fold_files_partition_the_blocks_and_keep_the_reserve_out():
+    """The fold lists in models/folds, checked without the data set they were cut from."""
+    import json
+
+    folds = [json.loads((FOLDS_DIR / f"fold{k}.json").read_text()) for k in range(5)]
+    reserve = json.loads((FOLDS_DIR / "reserve.json").read_text())["test_blocks"]
+    rows = folds[0]["rows"]
+    tested = np.zeros(rows, int)
+    for fold in folds:
+        assert fold["rows"] == rows and fold["reserve_blocks"] == reserve
+        part = np.full(rows, -1)
+        for code, key in enumerate(("train_blocks", "val_blocks", "test_blocks", "reserve_blocks")):
+            for _, first, last in fold[key]:
+                assert (part[first : last + 1] == -1).all(), f"{key} overlaps another part"
+                part[first : last + 1] = code
+        held = part >= 1
+        near = np.convolve(held, np.ones(9), mode="same") > 0
+        assert not (near & (part == 0)).any(), "training rows within 4 rows of a held-out one"
+        assert {b[0] for b in fold["test_blocks"]} == {b[0] for b in fold["train_blocks"]}
+        for _, first, last in fold["test_blocks"]:
+            tested[first : last + 1] += 1
+    assert tested.max() == 1, "a row in two folds' test blocks"
+    assert len(reserve) == 64 and len({b[0] for b in reserve}) == 32
 
 
 def test_folder_layout_is_read_in_natural_order(tmp_path):

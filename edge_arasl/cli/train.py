@@ -37,8 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seed",
         type=int,
         default=TrainOptions.seed,
-        help="seeds the block split, the augmentation and the initial weights "
-        "(default: %(default)s)",
+        help="seeds the block split (unless --split), the augmentation and the initial "
+        "weights (default: %(default)s)",
+    )
+    p.add_argument(
+        "--split",
+        type=Path,
+        metavar="SPLIT_JSON",
+        help="train, validate and test on the blocks listed in this file (a cross-validation "
+        "fold, models/folds/foldK.json) instead of a split drawn with --seed",
     )
     p.add_argument(
         "--init-seed",

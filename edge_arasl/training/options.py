@@ -17,7 +17,8 @@ class TrainOptions:
     epochs: int = 24  # of cosine learning-rate decay
     batch_size: int = 128
     learning_rate: float = 3e-3
-    seed: int = 0  # the split, the augmentation and (without init_seed) the initial weights
+    seed: int = 0  # the split (without split), the augmentation and maybe the initial weights
+    split: Path | None = None  # train on this split.json's blocks; the seed then picks no split
     init_seed: int | None = None  # initial weights and dropout only; the split stays --seed's
     limit: int | None = None  # train on the first N training rows only (smoke runs)
     init: Path | None = None  # start from this .keras model (fine-tuning) instead of scratch

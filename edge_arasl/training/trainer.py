@@ -1,15 +1,19 @@
 """Train, quantise and evaluate the classifier: ``edge-arasl train --data PATH --out DIR``.
 
-Steps: load the data, split it in contiguous blocks (:func:`edge_arasl.dataset.block_split`),
+Steps: load the data, split it in contiguous blocks (:func:`edge_arasl.dataset.block_split`,
+or the blocks of a split file such as a cross-validation fold's),
 train the network on freshly augmented copies each epoch plus synthetic ``none`` images (a
 cosine learning-rate decay over ``epochs``), then ``swa_epochs`` more at a tenth of the
 learning rate whose weights are averaged (:mod:`edge_arasl.training.averaging`; with none, the
 epoch best on validation is kept), convert to a full-integer int8 ``.tflite``, and evaluate
-float and int8 on the held-out test blocks. Everything is seeded.
+float and int8 on the held-out test blocks. Everything is seeded. A run on a split file also
+writes ``fold_metrics.json``: per-block scores and every test row's prediction, what
+``benchmarks/cv_report.py`` pools over the folds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -21,8 +25,16 @@ from typing import Any
 import numpy as np
 
 from edge_arasl.classifier import Classifier
-from edge_arasl.dataset import Dataset, Split, block_split, load_dataset, model_labels
+from edge_arasl.dataset import (
+    Dataset,
+    Split,
+    block_split,
+    load_dataset,
+    model_labels,
+    split_from_file,
+)
 from edge_arasl.errors import UserError
+from edge_arasl.evaluation import block_interval, block_scores, evaluate_predictions
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.preprocess import add_margin, margin_problem
 from edge_arasl.training.augment import augmented_epoch
@@ -77,12 +89,16 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     keras.utils.set_random_seed(opts.seed if opts.init_seed is None else opts.init_seed)
     data = load_dataset(opts.data)
     labels = model_labels(data, MODEL_CLASSES)
-    split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
+    if opts.split is None:
+        split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
+    else:
+        split = split_from_file(data, opts.split)
     train_rows = _training_rows(opts, split)
     val_part = "validation blocks included" if opts.train_on_val else f"{len(split.val)} val"
     _progress(
         f"data: {len(data)} images, {len(train_rows)} train ({val_part}) / "
         f"{len(split.test)} test rows in contiguous blocks"
+        + (f" of {opts.split}" if opts.split else "")
     )
     none_label = MODEL_CLASSES.index(NONE_CLASS)
     n_none = max(8, len(train_rows) // len(SIGN_CLASSES))
@@ -139,9 +155,15 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     model_path.write_bytes(tflite_bytes)
     params, macs = int(model.count_params()), count_macs(model)
     write_metadata(opts, params=params, macs=macs, init_training=init_training)
+    _record_split_file(opts)
     # The int8 figures come from the runtime's own classifier, exactly as users run the model
     # (it adds the margin itself).
     int8_pred = Classifier(model_path, num_threads=2).probabilities_batch(x_test).argmax(1)
+    if opts.split is not None:
+        dump_compact(
+            opts.out / "fold_metrics.json",
+            fold_metrics(opts, split, y_test, float_pred, int8_pred, val_acc),
+        )
     return write_outputs(
         opts=opts,
         data=data,
@@ -234,18 +256,84 @@ def _compile(model: Any, learning_rate: Any) -> None:
 def _init_training(opts: TrainOptions) -> dict[str, Any] | str | None:
     """How the starting model was trained; fine-tuning must keep the split it was trained on.
 
-    The split depends on the seed; with another one, some of this run's test blocks were that
-    model's training data and the test figures would flatter it.
+    The split depends on the seed or split file; with another one, some of this run's test
+    blocks were that model's training data and the test figures would flatter it.
     """
     from edge_arasl.training.export import previous_training
 
     before = previous_training(opts.init)
-    if isinstance(before, dict) and before.get("seed", opts.seed) != opts.seed:
+    if not isinstance(before, dict):
+        return before
+    if opts.split is not None or before.get("split") is not None:
+        if before.get("split") != _split_file_id(opts.split):
+            was = (before.get("split") or {}).get("file", f"--seed {before.get('seed')}")
+            raise UserError(
+                f"{opts.init}: trained on the split of {was}, not of "
+                f"{opts.split or f'--seed {opts.seed}'}; fine-tune it on the same split"
+            )
+    elif before.get("seed", opts.seed) != opts.seed:
         raise UserError(
             f"{opts.init}: trained with --seed {before['seed']}, which splits the data "
             f"differently; fine-tune it with --seed {before['seed']}"
         )
     return before
+
+
+def _split_file_id(split: Path | None) -> dict[str, str] | None:
+    """The split file's name and content hash: a fine-tuning run must use the same blocks."""
+    if split is None:
+        return None
+    try:
+        digest = hashlib.sha256(split.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise UserError(f"{split}: cannot read the split file ({exc.strerror})") from None
+    return {"file": split.name, "sha256": digest}
+
+
+def _record_split_file(opts: TrainOptions) -> None:
+    """Add the split file (if any) to the metadata's training, for :func:`_init_training`."""
+    path = opts.out / f"{MODEL_NAME}.json"
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    metadata["training"]["split"] = _split_file_id(opts.split)
+    dump_json(path, metadata)
+
+
+def fold_metrics(
+    opts: TrainOptions,
+    split: Split,
+    y_test: np.ndarray,
+    float_pred: np.ndarray,
+    int8_pred: np.ndarray,
+    val_accuracy: float | None,
+) -> dict[str, Any]:
+    """One fold's figures and its out-of-fold predictions, small enough to commit.
+
+    The predictions (class indices into ``classes``, test rows in ``test_blocks`` order) let
+    the folds be pooled into one confusion matrix over all blocks without their models.
+    """
+    classes = list(MODEL_CLASSES)
+    result: dict[str, Any] = {
+        "split": _split_file_id(opts.split),
+        "training": {"epochs": opts.epochs, "swa_epochs": opts.swa_epochs, "seed": opts.seed},
+        "test_rows": len(y_test),
+        "val_accuracy": None if val_accuracy is None else round(val_accuracy, 4),
+    }
+    for name, pred in (("int8", int8_pred), ("float", float_pred)):
+        report = evaluate_predictions(y_test, pred, classes)
+        scores = block_scores(y_test, pred, split.test_blocks, classes)
+        result[name] = {
+            "accuracy": round(report.accuracy, 4),
+            "macro_f1": round(report.macro["f1"], 4),
+            "accuracy_interval": list(block_interval(scores)),
+        }
+        if name == "int8":
+            result["blocks"] = scores
+        else:  # the float accuracy of each block beside the int8 one
+            for block, score in zip(result["blocks"], scores, strict=True):
+                block["float_accuracy"] = score["accuracy"]
+    result["predictions"] = {"classes": classes, "true": y_test.tolist()}
+    result["predictions"].update(int8=int8_pred.tolist(), float=float_pred.tolist())
+    return result
 
 
 def _initial_model(opts: TrainOptions, build_model: Any) -> Any:
@@ -276,19 +364,38 @@ def _with_none(
     return np.concatenate([images, none]), np.concatenate([labels, np.full(n_none, none_label)])
 
 
-def split_to_json(split: Split, data: Dataset) -> dict[str, Any]:
-    """The held-out blocks as rows of the data file, so the figures can be reproduced."""
-    return {
+def split_to_json(
+    split: Split,
+    data: Dataset,
+    method: str = "contiguous blocks of 80 rows per class, 4 guard rows dropped each side",
+) -> dict[str, Any]:
+    """The blocks as rows of the data file, so the figures can be reproduced.
+
+    With its training and reserve blocks too when the split has them (fold files), so that
+    ``train --split`` can train on exactly them.
+    """
+    result: dict[str, Any] = {
         "data": Path(data.source).name,
         "rows": len(data),
-        "method": "contiguous blocks of 80 rows per class, 4 guard rows dropped each side",
+        "method": method,
         "test_blocks": [list(b) for b in split.test_blocks],
         "val_blocks": [list(b) for b in split.val_blocks],
         "test_rows": len(split.test),
         "val_rows": len(split.val),
         "train_rows": len(split.train),
     }
+    if split.train_blocks:
+        result["train_blocks"] = [list(b) for b in split.train_blocks]
+    if split.reserve_blocks:
+        result["reserve_blocks"] = [list(b) for b in split.reserve_blocks]
+    return result
 
 
 def dump_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def dump_compact(path: Path, obj: Any) -> None:
+    """One line per top-level key: long lists stay on one line, the figures stay readable."""
+    lines = [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in obj.items()]
+    path.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
