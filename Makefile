@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench model landmark-model system-deps clean
+.PHONY: run test lint format bench model fold cv landmark-model system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,40 @@ model: $(STAMP)
 	$(BIN)/edge-arasl train --data "$(DATA)" --out $(RUN) --seed $(SEED) \
 		--init $(RUN)/stage1/arasl_float.keras --epochs 0 --swa-epochs 12 --swa-strength 0.25 \
 		--train-on-val --margin 1
+
+# K-fold block cross-validation (issue 21; models/MODEL_CARD.md, "Cross-validation protocol"):
+# `make fold FOLD=k DATA=arasl.npz` runs the same two stages as `make model` on the blocks of
+# models/folds/fold$(FOLD).json (about an hour) and copies the fold's figures and out-of-fold
+# predictions to models/folds/fold$(FOLD)_metrics.json. A finished stage 1 (its metrics.json) is
+# reused, so a fold killed in stage 2 resumes there. `make cv DATA=...` runs every fold whose
+# metrics file is missing, so it resumes across sessions; `python benchmarks/cv_report.py`
+# pools the folds done so far.
+FOLD ?= 0
+FOLDS ?= 0 1 2 3 4
+FOLDS_DIR ?= models/folds
+FOLDS_RUN ?= runs/folds
+FOLD_RUN = $(FOLDS_RUN)/fold$(FOLD)
+FOLD_SPLIT = $(FOLDS_DIR)/fold$(FOLD).json
+fold: $(STAMP)
+	@test -n "$(DATA)" || { echo "make fold: set DATA=path/to/arasl.npz" >&2; exit 2; }
+	@test -f "$(FOLD_SPLIT)" || { echo "make fold: no $(FOLD_SPLIT)" >&2; exit 2; }
+	test -f $(FOLD_RUN)/stage1/metrics.json || $(BIN)/edge-arasl train --data "$(DATA)" \
+		--out $(FOLD_RUN)/stage1 --split $(FOLD_SPLIT) --seed $(SEED)
+	$(BIN)/edge-arasl train --data "$(DATA)" --out $(FOLD_RUN) --split $(FOLD_SPLIT) --seed $(SEED) \
+		--init $(FOLD_RUN)/stage1/arasl_float.keras --epochs 0 --swa-epochs 12 --swa-strength 0.25 \
+		--train-on-val --margin 1
+	cp $(FOLD_RUN)/fold_metrics.json $(FOLDS_DIR)/fold$(FOLD)_metrics.json
+
+cv: $(STAMP)
+	@test -n "$(DATA)" || { echo "make cv: set DATA=path/to/arasl.npz" >&2; exit 2; }
+	@for k in $(FOLDS); do \
+		if [ -f $(FOLDS_DIR)/fold$${k}_metrics.json ]; then \
+			echo "fold $$k: $(FOLDS_DIR)/fold$${k}_metrics.json exists, skipped"; \
+		else \
+			$(MAKE) --no-print-directory fold FOLD=$$k DATA="$(DATA)" || exit 1; \
+		fi; \
+	done
+	$(BIN)/python benchmarks/cv_report.py --folds $(FOLDS_DIR)
 
 # The landmark classifier and its fusion weight with the CNN (models/MODEL_CARD.md, "Landmark
 # classifier and fusion"): `make landmark-model DATA=arasl.npz`. Reads the hand landmarks of

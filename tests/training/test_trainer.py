@@ -182,3 +182,98 @@ def test_swa_strength_outside_0_to_1_is_a_one_line_error(tmp_path, strength):
     assert result.returncode == 2
     assert f"--swa-strength {float(strength):g}: must be between 0 and 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _fold_files(tmp_path):
+    """Three cross-validation folds of the tiny data set, as ``models/folds`` holds them."""
+    from edge_arasl.dataset import kfold_splits, load_dataset, model_labels
+    from edge_arasl.training.trainer import dump_json, split_to_json
+
+    _tiny_npz(tmp_path / "tiny.npz")
+    data = load_dataset(tmp_path / "tiny.npz")
+    folds = kfold_splits(model_labels(data, MODEL_CLASSES), MODEL_CLASSES, k=3, reserve_per_class=1)
+    for k, split in enumerate(folds):
+        dump_json(tmp_path / f"fold{k}.json", split_to_json(split, data))
+    return folds
+
+
+def test_train_on_a_fold_file_uses_exactly_its_blocks_and_records_the_fold(tmp_path):
+    """``make fold``: both stages on the file's blocks; evaluate reproduces the fold's figure."""
+    split = _fold_files(tmp_path)[1]
+    listed = json.loads((tmp_path / "fold1.json").read_text())
+    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "tiny.npz")]
+    stage1 = tmp_path / "stage1"
+    args = ["--out", str(stage1), "--split", str(tmp_path / "fold1.json"), "--epochs", "1"]
+    result = subprocess.run([*cmd, *args, "--seed", "5"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (
+        f"data: 960 images, {len(split.train)} train ({len(split.val)} val) / "
+        f"{len(split.test)} test rows in contiguous blocks of {tmp_path / 'fold1.json'}"
+    ) in result.stderr
+    written = json.loads((stage1 / "split.json").read_text())
+    for key in ("test_blocks", "val_blocks", "train_blocks", "train_rows", "test_rows"):
+        assert written[key] == listed[key], key
+    fold = json.loads((stage1 / "fold_metrics.json").read_text())
+    assert fold["split"]["file"] == "fold1.json" and fold["test_rows"] == len(split.test)
+    assert [[b["class"], b["first"], b["last"]] for b in fold["blocks"]] == listed["test_blocks"]
+    assert len(fold["predictions"]["int8"]) == len(fold["predictions"]["true"]) == len(split.test)
+    assert (
+        fold["int8"]["accuracy"]
+        == json.loads((stage1 / "metrics.json").read_text())["int8"]["accuracy"]
+    )
+    evaluate = [
+        sys.executable,
+        "-m",
+        "edge_arasl",
+        "evaluate",
+        "--data",
+        str(tmp_path / "tiny.npz"),
+    ]
+    evaluate += ["--split", str(tmp_path / "fold1.json"), "--json"]
+    evaluate += ["--model", str(stage1 / "arasl_int8.tflite")]
+    result = subprocess.run(evaluate, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["accuracy"] == fold["int8"]["accuracy"]
+
+    stage2 = ["--init", str(stage1 / "arasl_float.keras"), "--epochs", "0", "--swa-epochs", "1"]
+    stage2 += ["--train-on-val", "--out", str(tmp_path / "stage2")]
+    for other in (["--split", str(tmp_path / "fold0.json")], ["--seed", "5"]):
+        result = subprocess.run([*cmd, *stage2, *other], capture_output=True, text=True)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "trained on the split of fold1.json" in result.stderr
+    result = subprocess.run(
+        [*cmd, *stage2, "--split", str(tmp_path / "fold1.json")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    training = json.loads((tmp_path / "stage2" / "arasl_int8.json").read_text())["training"]
+    assert training["split"]["file"] == "fold1.json"
+    assert training["init"]["split"] == training["split"] and training["init"]["seed"] == 5
+
+    (tmp_path / "fold1_metrics.json").write_text((stage1 / "fold_metrics.json").read_text())
+    report = [sys.executable, str(REPO / "benchmarks" / "cv_report.py"), "--folds", str(tmp_path)]
+    result = subprocess.run([*report, "--json"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    pooled = json.loads(result.stdout)
+    assert pooled["folds"] == 1 and pooled["int8"]["mean"] == fold["int8"]["accuracy"]
+    assert pooled["out_of_fold_int8"]["n"] == len(split.test)
+    result = subprocess.run(report, capture_output=True, text=True)
+    assert result.returncode == 0 and "folds [1] of 5" in result.stdout
+
+
+def test_make_cv_runs_only_the_folds_without_metrics(tmp_path):
+    """Resumable: a fold whose metrics file exists is skipped (``make -n``: nothing is run)."""
+    for name in ("fold0.json", "fold1.json", "fold0_metrics.json"):
+        (tmp_path / name).write_text("{}")
+    cmd = ["make", "-n", "--no-print-directory", "-C", str(REPO), "cv", "DATA=d.npz"]
+    cmd += [f"FOLDS_DIR={tmp_path}", "FOLDS=0 1", f"FOLDS_RUN={tmp_path / 'runs'}"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"fold 0: {tmp_path}/fold0_metrics.json exists, skipped" in result.stdout
+    assert f"--split {tmp_path}/fold1.json" in result.stdout
+    assert f"--split {tmp_path}/fold0.json" not in result.stdout
+    assert f"cp {tmp_path}/runs/fold1/fold_metrics.json {tmp_path}/fold1_metrics.json" in (
+        result.stdout
+    )
