@@ -7,7 +7,9 @@ nothing from it is committed, only these figures)::
 
 Each photo is searched as ``auto`` mode searches a frame with no hand tracked yet: the palm
 detector on the whole image, then the landmark model on each palm's crop, the first with
-presence >= ``--min-presence`` kept (:class:`edge_arasl.hand.tracker.PalmSearch`).
+presence >= ``--min-presence`` kept (:class:`edge_arasl.hand.tracker.PalmSearch`). With
+``--scan S`` a photo whose palms hold no hand is also scanned with the landmark model, window
+after window of the grid that auto mode would read over successive searches.
 
 Measures, per part of the set (BISINDO: one signer in a room, hands small; ASL: hands close
 to the camera in many rooms):
@@ -32,7 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_arasl.hand.tracker import HandSettings, PalmSearch, load_landmarks, load_palms
+from edge_arasl.hand.tracker import (
+    HandSettings,
+    PalmSearch,
+    load_landmarks,
+    load_palms,
+    scan_windows,
+)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -57,7 +65,7 @@ def evaluate(data: Path, settings: HandSettings) -> dict[str, dict[str, float]]:
     images, sizes, boxes = archive["images"], archive["sizes"], archive["boxes"]
     parts = archive["sign_language"]
     palms, landmarks = load_palms(settings), load_landmarks(settings)
-    search = PalmSearch(palms, landmarks, settings.min_presence)
+    search = PalmSearch(palms, landmarks, settings.min_presence, scan=settings.scan)
     counts: dict[str, dict[str, list[float]]] = {}
     for i in range(len(images)):
         h, w = (int(v) for v in sizes[i])
@@ -67,10 +75,16 @@ def evaluate(data: Path, settings: HandSettings) -> dict[str, dict[str, float]]:
         row.setdefault("iou", [])
         row.setdefault("ms", [])
         found = palms.detect(image, "rgb")
+        search.reset_scan()
         row["palm"].append(any(inside(p.box[:2], truth) for p in found))
         started = time.perf_counter()
         hand = search(image, "rgb")
         row["ms"].append((time.perf_counter() - started) * 1000)
+        windows = len(scan_windows(w, h, settings.scan)) if settings.scan else 0
+        for _ in range(windows - 1):  # the following frames of a still scene
+            if hand is not None:
+                break
+            hand = search(image, "rgb")
         row["any"].append(hand is not None)
         if hand is None:
             row["hand"].append(False)
@@ -101,14 +115,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="hands_in_frames.npz")
     parser.add_argument("--min-palm-score", type=float, default=HandSettings.min_palm_score)
     parser.add_argument("--min-presence", type=float, default=HandSettings.min_presence)
+    parser.add_argument("--scan", type=float, default=HandSettings.scan, help="[hand] scan")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    settings = HandSettings(min_palm_score=args.min_palm_score, min_presence=args.min_presence)
+    settings = HandSettings(
+        min_palm_score=args.min_palm_score, min_presence=args.min_presence, scan=args.scan
+    )
     report = evaluate(args.data, settings)
     if args.json:
         print(json.dumps(report, indent=1))
         return
-    print(f"min_palm_score {args.min_palm_score}, min_presence {args.min_presence}")
+    print(
+        f"min_palm_score {args.min_palm_score}, min_presence {args.min_presence}, scan {args.scan}"
+    )
     print("part      photos  palm recall  hand recall  presence  IoU   wrong  search ms")
     for part, r in report.items():
         print(

@@ -185,7 +185,7 @@ class AutoRegion:
         self, palms: PalmDetector, landmarks: LandmarkModel, settings: HandSettings | None = None
     ) -> None:
         self.settings = settings or HandSettings()
-        search = PalmSearch(palms, landmarks, self.settings.min_presence)
+        search = PalmSearch(palms, landmarks, self.settings.min_presence, scan=self.settings.scan)
         self.tracker = HandTracker(search, landmarks, self.settings)
 
     def reset(self) -> None:

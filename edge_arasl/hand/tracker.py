@@ -6,6 +6,9 @@ is found, each frame's landmark crop comes from the previous frame's landmarks; 
 landmark model's presence score drops below ``min_presence`` the track is lost and the search
 starts again. The crop is smoothed over time (it would otherwise jitter with the landmarks),
 and a hand missed for less than ``hold_s`` is held: one blurred frame does not end a letter.
+For ``relook_s`` after a hand was last seen, the place where it was is read again first: a
+signer's hand comes back where it was after a pause or a change of letter, and the landmark
+model finds it there even when the palm detector does not.
 
 ``search`` decides where a lost hand is looked for: :class:`PalmSearch` runs the palm detector
 on the whole frame (``auto`` mode); :class:`RectangleSearch` reads the landmarks of a fixed
@@ -22,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from edge_arasl.hand.geometry import RotatedRect, landmark_rect, palm_rect
+from edge_arasl.hand.geometry import RotatedRect, landmark_rect, palm_rect, square_box
 from edge_arasl.hand.landmarks import HandLandmarks, LandmarkModel
 from edge_arasl.hand.palm import PalmDetector
 
@@ -51,6 +54,8 @@ class HandSettings:
     min_palm_score: float = 0.3
     search_fps: float = 15.0
     hold_s: float = 0.1
+    relook_s: float = 2.0
+    scan: float = 0.55
     smoothing_s: float = 0.04
     crop_scale: float = 1.7
     cnn_alone_min: float = 0.8
@@ -65,10 +70,12 @@ class HandSettings:
                 raise ValueError(f"{key}: must be between 0 and 1 (exclusive), got {value}")
         if not 0.0 <= self.search_fps <= 1000.0:
             raise ValueError(f"search_fps: must be 0 (every frame) to 1000, got {self.search_fps}")
-        for key in ("hold_s", "smoothing_s"):
+        for key in ("hold_s", "relook_s", "smoothing_s"):
             value = getattr(self, key)
             if not 0.0 <= value <= 10.0:
                 raise ValueError(f"{key}: must be between 0 and 10 s, got {value}")
+        if not (self.scan == 0.0 or 0.1 <= self.scan <= 1.0):
+            raise ValueError(f"scan: must be 0 (off) or from 0.1 to 1, got {self.scan}")
         if not 0.0 <= self.cnn_alone_min <= 1.0:
             raise ValueError(f"cnn_alone_min: must be between 0 and 1, got {self.cnn_alone_min}")
         if not 1.0 <= self.crop_scale <= 4.0:
@@ -93,7 +100,13 @@ class Search(Protocol):
 
 
 class PalmSearch:
-    """The palm detector over the frame (or ``area`` of it): the first palm with landmarks."""
+    """The palm detector over the frame (or ``area`` of it): the first palm with landmarks.
+
+    With ``scan`` > 0, a search whose palms hold no hand also reads one window of a coarse
+    grid of squares ``scan`` frame heights wide (the next window each time): big,
+    low-resolution hands that the palm detector misses are found by the landmark model within
+    a few searches.
+    """
 
     def __init__(
         self,
@@ -101,9 +114,16 @@ class PalmSearch:
         landmarks: LandmarkModel,
         min_presence: float,
         area: tuple[int, int, int, int] | None = None,
+        scan: float = 0.0,
     ) -> None:
         self.palms, self.landmarks, self.min_presence = palms, landmarks, min_presence
         self.area = area
+        self.scan = scan
+        self._window = 0
+
+    def reset_scan(self) -> None:
+        """Start the scan at the first window again (a new, unrelated image)."""
+        self._window = -1
 
     def __call__(self, image: np.ndarray, color: str) -> HandLandmarks | None:
         x0, y0 = 0, 0
@@ -120,7 +140,25 @@ class PalmSearch:
                 hand = self.landmarks.read(image, rect, color)
                 if hand.presence >= self.min_presence:
                     return hand
-        return None
+        if self.scan <= 0:
+            return None
+        windows = scan_windows(image.shape[1], image.shape[0], self.scan)
+        self._window = (self._window + 1) % len(windows)
+        hand = self.landmarks.read(image, windows[self._window], color)
+        return hand if hand.presence >= self.min_presence else None
+
+
+def scan_windows(width: int, height: int, side: float) -> list[RotatedRect]:
+    """Upright squares of ``side`` x ``height`` covering the frame at half-window steps."""
+    size = max(side * height, 1.0)
+
+    def centres(extent: int) -> list[float]:
+        if extent <= size:
+            return [extent / 2]
+        steps = math.ceil((extent - size) / (size / 2))
+        return [size / 2 + i * (extent - size) / steps for i in range(steps + 1)]
+
+    return [RotatedRect(x, y, size, size) for y in centres(height) for x in centres(width)]
 
 
 class RectangleSearch:
@@ -171,6 +209,8 @@ class HandTracker:
 
     def reset(self) -> None:
         self._rect: RotatedRect | None = None  # next frame's crop while tracking
+        self._relook: RotatedRect | None = None  # where the hand was last seen, upright
+        self._relook_until = -math.inf
         self._last: HandLandmarks | None = None
         self._last_seen = -math.inf
         self._next_search = -math.inf
@@ -190,6 +230,11 @@ class HandTracker:
             hand = self.landmarks.read(image, self._rect, color)
             if hand.presence < s.min_presence or not self._inside(hand):
                 hand, self._rect = None, None
+        if hand is None and self._relook is not None and timestamp < self._relook_until:
+            hand = self.landmarks.read(image, self._relook, color)  # back where it was?
+            if hand.presence < s.min_presence or not self._inside(hand):
+                hand = None
+            dt = math.inf
         if hand is None and timestamp >= self._next_search:
             self._next_search = timestamp + (1.0 / s.search_fps if s.search_fps > 0 else 0.0)
             self.searches += 1
@@ -202,6 +247,10 @@ class HandTracker:
             return self._last if held else None
         self._rect = self._follow(landmark_rect(hand.points, LANDMARK_SCALE, LANDMARK_SHIFT), dt)
         self._last, self._last_seen = hand, timestamp
+        if s.relook_s > 0:
+            x, y, w, h = square_box(hand.points, s.crop_scale)
+            self._relook = RotatedRect(x + w / 2, y + h / 2, w, h)
+            self._relook_until = timestamp + s.relook_s
         return hand
 
     def _inside(self, hand: HandLandmarks) -> bool:

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from edge_arasl.errors import UserError
-from edge_arasl.hand.tracker import HandSettings, HandTracker, PalmSearch, RectangleSearch
+from edge_arasl.hand.tracker import (
+    HandSettings,
+    HandTracker,
+    PalmSearch,
+    RectangleSearch,
+    scan_windows,
+)
 from edge_arasl.region import AutoRegion, FixedRegion, RegionSettings, Roi, build_region
 from edge_arasl.sources.base import Frame
 
@@ -97,3 +103,38 @@ def test_a_model_of_the_wrong_kind_is_refused(tmp_path):
 
     with pytest.raises(UserError, match="not a hand landmark model"):
         build_region(RegionSettings(), HandSettings(landmark_model=str(DEFAULT_PALM_MODEL)))
+
+
+def test_scan_windows_cover_the_frame_at_half_steps():
+    windows = scan_windows(640, 480, 0.55)
+    side = 0.55 * 480
+    assert all(w.width == w.height == pytest.approx(side) for w in windows)
+    xs = sorted({round(w.cx) for w in windows})
+    ys = sorted({round(w.cy) for w in windows})
+    assert xs[0] == round(side / 2) and xs[-1] == round(640 - side / 2)
+    assert ys[0] == round(side / 2) and ys[-1] == round(480 - side / 2)
+    assert max(b - a for a, b in zip(xs, xs[1:], strict=False)) <= side / 2 + 1
+    assert len(scan_windows(100, 100, 1.0)) == 1
+
+
+def test_the_scan_finds_a_hand_the_palm_search_was_not_asked_to(palms, landmarks, scene):
+    """Palms above any score: only the landmark scan can find the hand."""
+    palms_never = type(palms).__new__(type(palms))
+    palms_never.__dict__.update(palms.__dict__, min_score=1.0)
+    search = PalmSearch(palms_never, landmarks, 0.5, scan=0.55)
+    frame = scene((200, 130), size=264)
+    found = [search(frame, "bgr") for _ in scan_windows(640, 480, 0.55)]
+    assert any(hand is not None for hand in found)
+    assert PalmSearch(palms_never, landmarks, 0.5)(frame, "bgr") is None
+
+
+def test_a_hand_that_comes_back_where_it_was_is_read_there_first(palms, landmarks, scene):
+    settings = HandSettings(search_fps=1.0, relook_s=1.0, scan=0.0)
+    tracker = HandTracker(PalmSearch(palms, landmarks, 0.5), landmarks, settings)
+    frames = [scene((100, 120))] * 2 + [scene(None)] * 6 + [scene((100, 120))] * 2
+    hands = run(tracker, frames)
+    assert hands[0] is not None and tracker.searches == 1
+    assert all(h is None for h in hands[4:8])
+    # back at its place 0.27 s later: the search may not run again yet (1 a second),
+    # but the re-look at the last place finds it
+    assert hands[8] is not None and tracker.searches == 1
