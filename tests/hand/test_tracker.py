@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -113,7 +115,7 @@ def test_scan_windows_cover_the_frame_at_half_steps():
     ys = sorted({round(w.cy) for w in windows})
     assert xs[0] == round(side / 2) and xs[-1] == round(640 - side / 2)
     assert ys[0] == round(side / 2) and ys[-1] == round(480 - side / 2)
-    assert max(b - a for a, b in zip(xs, xs[1:], strict=False)) <= side / 2 + 1
+    assert max(b - a for a, b in itertools.pairwise(xs)) <= side / 2 + 1
     assert len(scan_windows(100, 100, 1.0)) == 1
 
 
