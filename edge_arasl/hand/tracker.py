@@ -6,7 +6,7 @@ is found, each frame's landmark crop comes from the previous frame's landmarks; 
 landmark model's presence score drops below ``min_presence`` the track is lost and the search
 starts again. The crop is smoothed over time (it would otherwise jitter with the landmarks),
 and a hand missed for less than ``hold_s`` is held: one blurred frame does not end a letter.
-For ``relook_s`` after a hand was last seen, the place where it was is read again first: a
+For ``relook_s`` after a hand was last seen, each search reads the place where it was first: a
 signer's hand comes back where it was after a pause or a change of letter, and the landmark
 model finds it there even when the palm detector does not.
 
@@ -230,17 +230,10 @@ class HandTracker:
             hand = self.landmarks.read(image, self._rect, color)
             if hand.presence < s.min_presence or not self._inside(hand):
                 hand, self._rect = None, None
-        if hand is None and self._relook is not None and timestamp < self._relook_until:
-            hand = self.landmarks.read(image, self._relook, color)  # back where it was?
-            if hand.presence < s.min_presence or not self._inside(hand):
-                hand = None
-            dt = math.inf
         if hand is None and timestamp >= self._next_search:
             self._next_search = timestamp + (1.0 / s.search_fps if s.search_fps > 0 else 0.0)
             self.searches += 1
-            hand = self.search(image, color)
-            if hand is not None and not self._inside(hand):
-                hand = None
+            hand = self._search(image, color, timestamp)
             dt = math.inf  # a new track starts where it was found, not smoothed from the last
         if hand is None:
             held = timestamp - self._last_seen < s.hold_s
@@ -252,6 +245,15 @@ class HandTracker:
             self._relook = RotatedRect(x + w / 2, y + h / 2, w, h)
             self._relook_until = timestamp + s.relook_s
         return hand
+
+    def _search(self, image: np.ndarray, color: str, timestamp: float) -> HandLandmarks | None:
+        """Where the hand was a moment ago first, then wherever :attr:`search` looks."""
+        if self._relook is not None and timestamp < self._relook_until:
+            hand = self.landmarks.read(image, self._relook, color)
+            if hand.presence >= self.settings.min_presence and self._inside(hand):
+                return hand
+        hand = self.search(image, color)
+        return hand if hand is not None and self._inside(hand) else None
 
     def _inside(self, hand: HandLandmarks) -> bool:
         return not isinstance(self.search, RectangleSearch) or self.search.contains(hand)

@@ -130,13 +130,22 @@ def test_the_scan_finds_a_hand_the_palm_search_was_not_asked_to(palms, landmarks
     assert PalmSearch(palms_never, landmarks, 0.5)(frame, "bgr") is None
 
 
-def test_a_hand_that_comes_back_where_it_was_is_read_there_first(palms, landmarks, scene):
-    settings = HandSettings(search_fps=1.0, relook_s=1.0, scan=0.0)
-    tracker = HandTracker(PalmSearch(palms, landmarks, 0.5), landmarks, settings)
-    frames = [scene((100, 120))] * 2 + [scene(None)] * 6 + [scene((100, 120))] * 2
-    hands = run(tracker, frames)
-    assert hands[0] is not None and tracker.searches == 1
-    assert all(h is None for h in hands[4:8])
-    # back at its place 0.27 s later: the search may not run again yet (1 a second),
-    # but the re-look at the last place finds it
-    assert hands[8] is not None and tracker.searches == 1
+def test_a_hand_that_comes_back_where_it_was_is_read_there_first(landmarks, scene):
+    class FirstOnly:
+        """Finds the hand once, then never again: after that only the re-look can."""
+
+        def __init__(self) -> None:
+            self.search = RectangleSearch((100, 120, 256, 256), landmarks, 0.5)
+            self.calls = 0
+
+        def __call__(self, image, color):
+            self.calls += 1
+            return self.search(image, color) if self.calls == 1 else None
+
+    frames = [scene((100, 120))] + [scene(None)] * 6 + [scene((100, 120))] * 2
+    for relook_s, found_again in ((1.0, True), (0.0, False)):
+        settings = HandSettings(search_fps=0, relook_s=relook_s)
+        hands = run(HandTracker(FirstOnly(), landmarks, settings), frames)
+        assert hands[0] is not None
+        assert all(h is None for h in hands[4:7])
+        assert (hands[7] is not None) == found_again
