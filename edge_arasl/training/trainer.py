@@ -1,19 +1,18 @@
 """Train, quantise and evaluate the classifier: ``edge-arasl train --data PATH --out DIR``.
 
 Steps: load the data, split it in contiguous blocks (:func:`edge_arasl.dataset.block_split`,
-or the blocks of a split file such as a cross-validation fold's),
-train the network on freshly augmented copies each epoch plus synthetic ``none`` images (a
-cosine learning-rate decay over ``epochs``), then ``swa_epochs`` more at a tenth of the
-learning rate whose weights are averaged (:mod:`edge_arasl.training.averaging`; with none, the
-epoch best on validation is kept), convert to a full-integer int8 ``.tflite``, and evaluate
-float and int8 on the held-out test blocks. Everything is seeded. A run on a split file also
-writes ``fold_metrics.json``: per-block scores and every test row's prediction, what
-``benchmarks/cv_report.py`` pools over the folds.
+or the blocks of a split file such as a cross-validation fold's), train the network on freshly
+augmented copies each epoch plus synthetic ``none`` images (a cosine learning-rate decay over
+``epochs``), then ``swa_epochs`` more at a tenth of the learning rate whose weights are
+averaged (:mod:`edge_arasl.training.averaging`; with none, the epoch best on validation is
+kept), convert to a full-integer int8 ``.tflite``, and evaluate float and int8 on the held-out
+test blocks. Everything is seeded. Every epoch is checkpointed, so a killed run resumes
+(:mod:`edge_arasl.training.checkpoint`); a run on a split file also writes
+``fold_metrics.json`` (:mod:`edge_arasl.training.crossval`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -34,11 +33,17 @@ from edge_arasl.dataset import (
     split_from_file,
 )
 from edge_arasl.errors import UserError
-from edge_arasl.evaluation import block_interval, block_scores, evaluate_predictions
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.preprocess import add_margin, margin_problem
 from edge_arasl.training.augment import augmented_epoch
 from edge_arasl.training.averaging import WeightAverage, refresh_batch_norm
+from edge_arasl.training.checkpoint import Checkpoint, Resumed
+from edge_arasl.training.crossval import (
+    dump_compact,
+    fold_metrics,
+    record_split_file,
+    split_file_id,
+)
 from edge_arasl.training.options import TrainOptions
 
 log = logging.getLogger(__name__)
@@ -129,9 +134,13 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         )
         return val_acc
 
-    model = _initial_model(opts, build_model)
+    checkpoint = Checkpoint(opts)
+    resumed = checkpoint.resume()
+    model = _initial_model(opts, build_model) if resumed is None else resumed.model
+    if resumed is not None:
+        _progress(f"resuming from {checkpoint.folder} after epoch {resumed.epochs_done}")
     epoch_steps = -(-(len(train_rows) + n_none) // opts.batch_size)
-    average = _train_epochs(opts, model, run_epoch, epoch_steps)
+    average, finished = _train_epochs(opts, model, run_epoch, epoch_steps, checkpoint, resumed)
     if average.count:
         model.set_weights(average.mean())
         rng = np.random.default_rng(opts.seed)
@@ -155,7 +164,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     model_path.write_bytes(tflite_bytes)
     params, macs = int(model.count_params()), count_macs(model)
     write_metadata(opts, params=params, macs=macs, init_training=init_training)
-    _record_split_file(opts)
+    record_split_file(opts)
     # The int8 figures come from the runtime's own classifier, exactly as users run the model
     # (it adds the margin itself).
     int8_pred = Classifier(model_path, num_threads=2).probabilities_batch(x_test).argmax(1)
@@ -164,7 +173,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
             opts.out / "fold_metrics.json",
             fold_metrics(opts, split, y_test, float_pred, int8_pred, val_acc),
         )
-    return write_outputs(
+    metrics = write_outputs(
         opts=opts,
         data=data,
         split=split,
@@ -175,6 +184,9 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         macs=macs,
         val_accuracy=val_acc,
     )
+    if finished:  # an interrupted run keeps it, to be resumed
+        checkpoint.remove()
+    return metrics
 
 
 def augmentation_strength(epoch: int, opts: TrainOptions) -> float:
@@ -193,33 +205,47 @@ def _training_rows(opts: TrainOptions, split: Split) -> np.ndarray:
 
 
 def _train_epochs(
-    opts: TrainOptions, model: Any, run_epoch: Any, epoch_steps: int
-) -> WeightAverage:
-    """The cosine epochs, then the averaged ones; Ctrl-C ends training early but still exports.
+    opts: TrainOptions,
+    model: Any,
+    run_epoch: Any,
+    epoch_steps: int,
+    checkpoint: Checkpoint,
+    resumed: Resumed | None,
+) -> tuple[WeightAverage, bool]:
+    """The cosine epochs, then the averaged ones, from a checkpoint's next epoch if resumed.
 
-    Without averaged epochs the model is left at its best epoch on validation.
+    Ctrl-C ends training early but still exports (and returns False: not finished). Without
+    averaged epochs the model is left at its best epoch on validation.
     """
     total = opts.epochs + opts.swa_epochs
     best_acc, best_weights = -1.0, model.get_weights()
-    average = WeightAverage()
+    average, done = WeightAverage(), 0
+    if resumed is not None:  # its model keeps its optimizer, schedule position included
+        best_acc, best_weights = resumed.best_accuracy, resumed.best_weights
+        average, done = resumed.average, resumed.epochs_done
     try:
-        if opts.epochs:
+        if opts.epochs and done == 0:
             _compile(model, _cosine_schedule(opts, opts.epochs * epoch_steps))
-        for epoch in range(opts.epochs):
+        for epoch in range(done, opts.epochs):
             val_acc = run_epoch(epoch, total)
             if val_acc is None or val_acc > best_acc:  # no validation: keep the latest
                 best_weights = model.get_weights()
                 best_acc = best_acc if val_acc is None else val_acc
-        if opts.swa_epochs:
+            checkpoint.save(model, epoch + 1, best_acc, best_weights, average)
+        if opts.swa_epochs and done <= opts.epochs:
             _compile(model, opts.learning_rate / 10)
-        for epoch in range(opts.epochs, total):
+        for epoch in range(max(done, opts.epochs), total):
             run_epoch(epoch, total)
             average.add(model.get_weights())
+            checkpoint.save(model, epoch + 1, best_acc, best_weights, average)
     except KeyboardInterrupt:
         _progress("interrupted: exporting the weights trained so far")
+        finished = False
+    else:
+        finished = True
     if not average.count:
         model.set_weights(best_weights)
-    return average
+    return average, finished
 
 
 def _framed(images: np.ndarray, margin: int) -> np.ndarray:
@@ -265,7 +291,7 @@ def _init_training(opts: TrainOptions) -> dict[str, Any] | str | None:
     if not isinstance(before, dict):
         return before
     if opts.split is not None or before.get("split") is not None:
-        if before.get("split") != _split_file_id(opts.split):
+        if before.get("split") != split_file_id(opts.split):
             was = (before.get("split") or {}).get("file", f"--seed {before.get('seed')}")
             raise UserError(
                 f"{opts.init}: trained on the split of {was}, not of "
@@ -277,63 +303,6 @@ def _init_training(opts: TrainOptions) -> dict[str, Any] | str | None:
             f"differently; fine-tune it with --seed {before['seed']}"
         )
     return before
-
-
-def _split_file_id(split: Path | None) -> dict[str, str] | None:
-    """The split file's name and content hash: a fine-tuning run must use the same blocks."""
-    if split is None:
-        return None
-    try:
-        digest = hashlib.sha256(split.read_bytes()).hexdigest()
-    except OSError as exc:
-        raise UserError(f"{split}: cannot read the split file ({exc.strerror})") from None
-    return {"file": split.name, "sha256": digest}
-
-
-def _record_split_file(opts: TrainOptions) -> None:
-    """Add the split file (if any) to the metadata's training, for :func:`_init_training`."""
-    path = opts.out / f"{MODEL_NAME}.json"
-    metadata = json.loads(path.read_text(encoding="utf-8"))
-    metadata["training"]["split"] = _split_file_id(opts.split)
-    dump_json(path, metadata)
-
-
-def fold_metrics(
-    opts: TrainOptions,
-    split: Split,
-    y_test: np.ndarray,
-    float_pred: np.ndarray,
-    int8_pred: np.ndarray,
-    val_accuracy: float | None,
-) -> dict[str, Any]:
-    """One fold's figures and its out-of-fold predictions, small enough to commit.
-
-    The predictions (class indices into ``classes``, test rows in ``test_blocks`` order) let
-    the folds be pooled into one confusion matrix over all blocks without their models.
-    """
-    classes = list(MODEL_CLASSES)
-    result: dict[str, Any] = {
-        "split": _split_file_id(opts.split),
-        "training": {"epochs": opts.epochs, "swa_epochs": opts.swa_epochs, "seed": opts.seed},
-        "test_rows": len(y_test),
-        "val_accuracy": None if val_accuracy is None else round(val_accuracy, 4),
-    }
-    for name, pred in (("int8", int8_pred), ("float", float_pred)):
-        report = evaluate_predictions(y_test, pred, classes)
-        scores = block_scores(y_test, pred, split.test_blocks, classes)
-        result[name] = {
-            "accuracy": round(report.accuracy, 4),
-            "macro_f1": round(report.macro["f1"], 4),
-            "accuracy_interval": list(block_interval(scores)),
-        }
-        if name == "int8":
-            result["blocks"] = scores
-        else:  # the float accuracy of each block beside the int8 one
-            for block, score in zip(result["blocks"], scores, strict=True):
-                block["float_accuracy"] = score["accuracy"]
-    result["predictions"] = {"classes": classes, "true": y_test.tolist()}
-    result["predictions"].update(int8=int8_pred.tolist(), float=float_pred.tolist())
-    return result
 
 
 def _initial_model(opts: TrainOptions, build_model: Any) -> Any:
@@ -393,9 +362,3 @@ def split_to_json(
 
 def dump_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-
-
-def dump_compact(path: Path, obj: Any) -> None:
-    """One line per top-level key: long lists stay on one line, the figures stay readable."""
-    lines = [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in obj.items()]
-    path.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")

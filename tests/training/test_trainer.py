@@ -277,3 +277,36 @@ def test_make_cv_runs_only_the_folds_without_metrics(tmp_path):
     assert f"cp {tmp_path}/runs/fold1/fold_metrics.json {tmp_path}/fold1_metrics.json" in (
         result.stdout
     )
+
+
+def test_a_killed_run_resumes_from_its_last_epoch(tmp_path, monkeypatch, capsys):
+    """Checkpoints: stopped in epoch 2 of 3, the same command goes on with epoch 2 only."""
+    from edge_arasl.errors import UserError
+    from edge_arasl.training import trainer
+    from edge_arasl.training.options import TrainOptions
+
+    _tiny_npz(tmp_path / "tiny.npz")
+    opts = TrainOptions(
+        data=tmp_path / "tiny.npz", out=tmp_path / "out", epochs=2, swa_epochs=1, limit=96
+    )
+    strength = trainer.augmentation_strength
+
+    def stop_in_epoch_2(epoch: int, opts: TrainOptions) -> float:
+        if epoch == 1:
+            raise KeyboardInterrupt  # as a kill would, but leaving the process alive
+        return strength(epoch, opts)
+
+    monkeypatch.setattr(trainer, "augmentation_strength", stop_in_epoch_2)
+    trainer.train(opts)
+    state = json.loads((opts.out / "checkpoint" / "state.json").read_text())
+    assert state["epochs_done"] == 1 and "interrupted" in capsys.readouterr().err
+
+    with pytest.raises(UserError, match=r"other options \(epochs\)"):
+        trainer.train(TrainOptions(data=opts.data, out=opts.out, epochs=3, swa_epochs=1, limit=96))
+    monkeypatch.setattr(trainer, "augmentation_strength", strength)
+    trainer.train(opts)
+    err = capsys.readouterr().err
+    assert f"resuming from {opts.out / 'checkpoint'} after epoch 1" in err
+    assert "epoch 1/3" not in err and "epoch 2/3" in err and "epoch 3/3 (averaged" in err
+    assert "average of the last 1 epochs" in err
+    assert not (opts.out / "checkpoint").exists()  # finished: nothing left to resume
