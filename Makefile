@@ -53,8 +53,9 @@ model: $(STAMP)
 # K-fold block cross-validation (issue 21; models/MODEL_CARD.md, "Cross-validation protocol"):
 # `make fold FOLD=k DATA=arasl.npz` runs the same two stages as `make model` on the blocks of
 # models/folds/fold$(FOLD).json (about an hour) and copies the fold's figures and out-of-fold
-# predictions to models/folds/fold$(FOLD)_metrics.json. A finished stage 1 (its metrics.json) is
-# reused, so a fold killed in stage 2 resumes there. `make cv DATA=...` runs every fold whose
+# predictions to models/folds/fold$(FOLD)_metrics.json. A killed run resumes: a finished stage 1
+# (its metrics.json) is reused, and a stage killed part-way goes on from its last epoch
+# (OUT/checkpoint; run it again with the same DATA). `make cv DATA=...` runs every fold whose
 # metrics file is missing, so it resumes across sessions; `python benchmarks/cv_report.py`
 # pools the folds done so far.
 FOLD ?= 0
