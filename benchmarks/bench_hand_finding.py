@@ -116,10 +116,16 @@ def main() -> None:
     parser.add_argument("--min-palm-score", type=float, default=HandSettings.min_palm_score)
     parser.add_argument("--min-presence", type=float, default=HandSettings.min_presence)
     parser.add_argument("--scan", type=float, default=HandSettings.scan, help="[hand] scan")
+    parser.add_argument("--palm-model", default="", help="another palm detector (.tflite)")
+    parser.add_argument("--landmark-model", default="", help="another landmark model (.tflite)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     settings = HandSettings(
-        min_palm_score=args.min_palm_score, min_presence=args.min_presence, scan=args.scan
+        min_palm_score=args.min_palm_score,
+        min_presence=args.min_presence,
+        scan=args.scan,
+        palm_model=args.palm_model,
+        landmark_model=args.landmark_model,
     )
     report = evaluate(args.data, settings)
     if args.json:
