@@ -2,13 +2,20 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Two installs: what `process` needs (LiteRT, OpenCV, Pillow, paho-mqtt; no TensorFlow), and on
+# top of it everything the tests, training and H.264 output need.
+RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format bench model fold cv landmark-model system-deps clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(RUNTIME)
+
+$(STAMP): pyproject.toml $(RUNTIME)
 	$(BIN)/python -m pip install -q -e '.[dev,train,h264]'
 	touch $(STAMP)
 
@@ -16,7 +23,7 @@ $(STAMP): pyproject.toml
 system-deps:
 	@bash .ci/system-deps.sh
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/edge-arasl process examples/demo.mp4
 
 test: $(STAMP) system-deps
