@@ -56,7 +56,7 @@ class WordSettings:
     lexicon: str = ""
     """Word list file (one word a line, optionally a tab and its Zipf frequency); "" = the
     bundled wordfreq extract."""
-    weight: float = 1.0
+    weight: float = 0.5
     """Weight of the word frequency against the letters' log probabilities (0 = no prior)."""
     top_k: int = 5
     """Signs tried for each letter: its most probable ones."""
@@ -64,7 +64,7 @@ class WordSettings:
     """Partial spellings kept at each letter."""
     gap_s: float = 0.6
     """A pause this long between two letters of a word may hold a dropped letter (0: never)."""
-    gap_bonus: float = 1.0
+    gap_bonus: float = 2.0
     """Nats gained by putting a letter where such a stretch was (besides its log probability;
     negative: a cost)."""
     max_edits: int = 0

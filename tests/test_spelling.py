@@ -201,3 +201,16 @@ def test_the_decoder_keeps_each_letters_probabilities_and_corrects_the_word():
     # A word event made without the raw fields reads as uncorrected.
     plain = WordEvent(("dal",), "د", 0.0, 1.0)
     assert (plain.raw_classes, plain.raw_text, plain.corrected) == (("dal",), "د", False)
+
+
+def test_the_words_table_loads_from_a_config_file(tmp_path):
+    from edge_arasl.config import load_config
+
+    path = tmp_path / "edge.toml"
+    path.write_text("[decoder.words]\nweight = 2.5\nenabled = false\n", encoding="utf-8")
+    words = load_config(path).decoder.words
+    assert (words.weight, words.enabled, words.top_k) == (2.5, False, WordSettings().top_k)
+    assert LetterDecoder(MODEL_CLASSES, load_config(path).decoder).speller is None
+    path.write_text("[decoder.words]\nbeam = 0\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"edge.toml: \[decoder\]\.words: words.beam: must be in"):
+        load_config(path)
