@@ -12,7 +12,6 @@ is not thread-safe: use one :class:`Classifier` per thread.
 from __future__ import annotations
 
 import importlib.resources
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import numpy as np
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC
 from edge_arasl.preprocess import add_margin, margin_problem, prepare
-from edge_arasl.runtime import check_model_file, load_interpreter
+from edge_arasl.runtime import check_model_file, load_interpreter, metadata_classes, read_metadata
 
 log = logging.getLogger(__name__)
 
@@ -57,24 +56,8 @@ class ModelMetadata:
 
 def load_metadata(path: Path) -> ModelMetadata:
     """Read and check a model's metadata JSON; every problem is a one-line :class:`UserError`."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: model metadata not found (expected beside the model)") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read model metadata ({exc.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: invalid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: metadata must be a JSON object")
-    classes = data.get("classes")
-    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
-        raise UserError(f"{path}: 'classes' must be a non-empty list of class ids")
-    if len(set(classes)) != len(classes):
-        raise UserError(f"{path}: 'classes' lists a class id twice")
-    unknown = [c for c in classes if c not in ARABIC]
-    if unknown:
-        raise UserError(f"{path}: unknown class id(s) {', '.join(map(repr, unknown))}")
+    data = read_metadata(path)
+    classes = metadata_classes(path, data, ARABIC)
     spec = data.get("input")
     if not isinstance(spec, dict):
         raise UserError(f"{path}: missing 'input' object (size, color, scale)")
@@ -89,7 +72,7 @@ def load_metadata(path: Path) -> ModelMetadata:
     problem = margin_problem(margin, size)
     if problem:
         raise UserError(f"{path}: 'input.margin' {problem}")
-    return ModelMetadata(tuple(classes), size, float(scale), margin)
+    return ModelMetadata(classes, size, float(scale), margin)
 
 
 def _ends_with_softmax(interpreter: Any, output_index: int) -> bool | None:

@@ -14,7 +14,6 @@ one feature vector and one tiny ``invoke`` (microseconds).
 from __future__ import annotations
 
 import importlib.resources
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from edge_arasl.errors import UserError
 from edge_arasl.hand.features import FEATURES, features
 from edge_arasl.hand.landmarks import HandLandmarks
 from edge_arasl.labels import SIGN_CLASSES
-from edge_arasl.runtime import load_interpreter
+from edge_arasl.runtime import load_interpreter, metadata_classes, read_metadata
 
 #: The shipped landmark classifier (its metadata is the ``.json`` beside it).
 DEFAULT_MODEL_PATH = Path(
@@ -54,24 +53,8 @@ def _number(path: Path, value: Any, what: str) -> float:
 
 def load_metadata(path: Path) -> LandmarkMetadata:
     """Read and check the model's metadata JSON; every problem is a one-line UserError."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: model metadata not found (expected beside the model)") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read model metadata ({exc.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: invalid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: metadata must be a JSON object")
-    classes = data.get("classes")
-    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
-        raise UserError(f"{path}: 'classes' must be a non-empty list of sign class ids")
-    if len(set(classes)) != len(classes):
-        raise UserError(f"{path}: 'classes' lists a class id twice")
-    unknown = [c for c in classes if c not in SIGN_CLASSES]
-    if unknown:
-        raise UserError(f"{path}: unknown sign class id(s) {', '.join(map(repr, unknown))}")
+    data = read_metadata(path)
+    classes = metadata_classes(path, data, SIGN_CLASSES)
     spec = data.get("features")
     if not isinstance(spec, dict):
         raise UserError(f"{path}: missing 'features' object (name, version, mirror_left)")
@@ -88,7 +71,7 @@ def load_metadata(path: Path) -> LandmarkMetadata:
     if not isinstance(fusion, dict):
         raise UserError(f"{path}: missing 'fusion' object (weight)")
     weight = _number(path, fusion.get("weight"), "fusion.weight")
-    return LandmarkMetadata(tuple(classes), mirror, threshold, weight)
+    return LandmarkMetadata(classes, mirror, threshold, weight)
 
 
 class LandmarkClassifier:

@@ -11,11 +11,12 @@ for each of them.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,34 @@ def check_model_file(path: Path, hint: str = "") -> None:
         raise UserError(f"{path}: cannot read model file ({exc.strerror}){suffix}") from None
     if head[4:8] != b"TFL3":
         raise UserError(f"{path}: not a TFLite model (no TFL3 flatbuffer identifier){suffix}")
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """The JSON object beside a model (its classes, input...); one-line errors naming it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: model metadata not found (expected beside the model)") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read model metadata ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: invalid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: metadata must be a JSON object")
+    return data
+
+
+def metadata_classes(path: Path, data: dict[str, Any], known: Collection[str]) -> tuple[str, ...]:
+    """The metadata's ``classes``: a non-empty list of distinct ids, each one of ``known``."""
+    classes = data.get("classes")
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+        raise UserError(f"{path}: 'classes' must be a non-empty list of class ids")
+    if len(set(classes)) != len(classes):
+        raise UserError(f"{path}: 'classes' lists a class id twice")
+    unknown = [c for c in classes if c not in known]
+    if unknown:
+        raise UserError(f"{path}: unknown class id(s) {', '.join(map(repr, unknown))}")
+    return tuple(classes)
 
 
 def load_interpreter(
