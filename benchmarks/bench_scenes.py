@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fingerspelling import align, boundary_errors, random_text
+from fingerspelling import align, boundary_errors, export_validation_images, random_text
 
 from edge_arasl.demo import load_samples, make_demo
 from edge_arasl.labels import join_classes
@@ -158,7 +158,11 @@ def main() -> int:
     )
     parser.add_argument("--drift", action="store_true", help="a slowly changing background")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--samples", type=Path, help="<class>/*.png images (default: shipped)")
+    images = parser.add_mutually_exclusive_group()
+    images.add_argument("--samples", type=Path, help="<class>/*.png images (default: shipped)")
+    images.add_argument(
+        "--data", type=Path, help="ArASL .npz: use 5 images a class of its validation blocks"
+    )
     parser.add_argument("--roi", metavar="X,Y,W,H", help="the region, for the videos and process")
     parser.add_argument(
         "--hand", choices=("fixed", "auto"), help="passed to process (default: not passed)"
@@ -175,6 +179,13 @@ def main() -> int:
     if args.roi:
         Roi.parse(args.roi)  # ValueError now, not in every job
 
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.data:  # to choose settings on: images the shipped model was trained without
+            args.samples = export_validation_images(args.data, Path(tmp) / "samples", 5)
+        return run_all(args)
+
+
+def run_all(args: argparse.Namespace) -> int:
     signs = sorted(load_samples(args.samples))
     rng = np.random.default_rng(args.seed)
     texts = [random_text(rng, 3, doubled=s % 3 == 0, signs=signs) for s in range(args.sequences)]
@@ -197,6 +208,7 @@ def main() -> int:
     conditions = summarise(rows)
     hand = args.hand or "not passed (process's default)"
     setup = {
+        "images": "validation blocks" if args.data else str(args.samples or "shipped samples"),
         "hand": args.hand,
         "roi": args.roi,
         "drift": args.drift,

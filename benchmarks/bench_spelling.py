@@ -34,16 +34,16 @@ import json
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
+from fingerspelling import export_validation_images
 
 from edge_arasl.classifier import Classifier
 from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.demo import make_demo
-from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
+from edge_arasl.labels import MODEL_CLASSES
 from edge_arasl.lexicon import Lexicon, spell
 from edge_arasl.plugin import WordEvent
 from edge_arasl.region import Roi
@@ -61,26 +61,6 @@ GRID = {
 
 def read_list(path: Path) -> list[str]:
     return [w for line in path.read_text(encoding="utf-8").splitlines() for w in line.split()]
-
-
-def export_validation_images(data: Path, out: Path, per_class: int) -> Path:
-    """``per_class`` images of each class's validation blocks as ``out/<class>/*.png``."""
-    from edge_arasl.dataset import load_dataset
-
-    split = json.loads((resources.files("edge_arasl_models") / "split.json").read_text())
-    ds = load_dataset(data)
-    rng = np.random.default_rng(0)
-    rows_of: dict[str, list[int]] = {}
-    for name, first, last in split["val_blocks"]:
-        rows_of.setdefault(name, []).extend(range(first, last + 1))
-    for name, rows in rows_of.items():
-        if name not in SIGN_CLASSES:
-            continue
-        (out / name).mkdir(parents=True, exist_ok=True)
-        for row in rng.choice(rows, size=min(per_class, len(rows)), replace=False):
-            assert ds.classes[ds.labels[row]] == name, f"row {row} is not {name}"
-            cv2.imwrite(str(out / name / f"{row}.png"), ds.images[row])
-    return out
 
 
 def classify(

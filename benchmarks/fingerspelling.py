@@ -1,13 +1,18 @@
 """Random texts to spell and the edit distances that score them, shared by the benchmarks.
 
-Imported by ``tune_decoder.py`` and ``bench_scenes.py`` (run as scripts, so ``benchmarks/``
-is on the path).
+Imported by ``tune_decoder.py``, ``bench_scenes.py`` and ``bench_spelling.py`` (run as
+scripts, so ``benchmarks/`` is on the path). :func:`export_validation_images` gives them sign
+images the shipped model was trained without, to choose settings on.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
 
+import cv2
 import numpy as np
 
 from edge_arasl.labels import ARABIC, SIGN_CLASSES
@@ -59,3 +64,26 @@ def align(truth: list[str], got: list[str]) -> tuple[int, list[tuple[int, int]]]
 def boundary_errors(truth: list[list[str]], got: list[list[str]]) -> int:
     """Word-boundary errors: edit distance of the letters-per-word counts."""
     return align([str(len(w)) for w in truth], [str(len(w)) for w in got])[0]
+
+
+def export_validation_images(data: Path, out: Path, per_class: int) -> Path:
+    """Write ``per_class`` images of each class's validation blocks as ``out/<class>/*.png``.
+
+    The blocks are those the shipped model was trained without (``models/split.json``).
+    """
+    from edge_arasl.dataset import load_dataset
+
+    split = json.loads((resources.files("edge_arasl_models") / "split.json").read_text())
+    ds = load_dataset(data)
+    rng = np.random.default_rng(0)
+    rows_of: dict[str, list[int]] = {}
+    for name, first, last in split["val_blocks"]:
+        rows_of.setdefault(name, []).extend(range(first, last + 1))
+    for name, rows in rows_of.items():
+        if name not in SIGN_CLASSES:
+            continue
+        (out / name).mkdir(parents=True, exist_ok=True)
+        for row in rng.choice(rows, size=min(per_class, len(rows)), replace=False):
+            assert ds.classes[ds.labels[row]] == name, f"row {row} is not {name}"
+            cv2.imwrite(str(out / name / f"{row}.png"), ds.images[row])
+    return out

@@ -43,17 +43,16 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
-from fingerspelling import align, boundary_errors, random_text
+from fingerspelling import align, boundary_errors, export_validation_images, random_text
 
 from edge_arasl.classifier import Classifier
 from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.demo import DemoTiming, make_demo
-from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
+from edge_arasl.labels import MODEL_CLASSES
 from edge_arasl.plugin import LetterEvent, WordEvent
 from edge_arasl.region import Roi
 
@@ -93,29 +92,6 @@ class Signal:
 
 
 # -- making the data ----------------------------------------------------------------------
-
-
-def export_validation_images(data: Path, out: Path, per_class: int) -> Path:
-    """Write ``per_class`` images of each class's validation blocks as ``out/<class>/*.png``.
-
-    The blocks are those the shipped model was trained without (``models/split.json``).
-    """
-    from edge_arasl.dataset import load_dataset
-
-    split = json.loads((resources.files("edge_arasl_models") / "split.json").read_text())
-    ds = load_dataset(data)
-    rng = np.random.default_rng(0)
-    rows_of: dict[str, list[int]] = {}
-    for name, first, last in split["val_blocks"]:
-        rows_of.setdefault(name, []).extend(range(first, last + 1))
-    for name, rows in rows_of.items():
-        if name not in SIGN_CLASSES:
-            continue
-        (out / name).mkdir(parents=True, exist_ok=True)
-        for row in rng.choice(rows, size=min(per_class, len(rows)), replace=False):
-            assert ds.classes[ds.labels[row]] == name, f"row {row} is not {name}"
-            cv2.imwrite(str(out / name / f"{row}.png"), ds.images[row])
-    return out
 
 
 def classify_video(
