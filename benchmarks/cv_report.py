@@ -120,6 +120,12 @@ def report(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _epochs(training: dict[str, Any]) -> str:
+    """``24+0>0+12``: each stage's cosine + averaged epochs (stage 1 first, if any)."""
+    stages = [t for t in (training.get("stage1"), training) if isinstance(t, dict)]
+    return ">".join(f"{t['epochs']}+{t['swa_epochs']}" for t in stages)
+
+
 def print_report(result: dict[str, Any]) -> None:
     if not result["folds"]:
         print("no fold metrics yet (make cv DATA=arasl.npz writes them)")
@@ -136,10 +142,9 @@ def print_report(result: dict[str, Any]) -> None:
         f"{'F1':>6}  int8 95% interval"
     )
     for r in result["per_fold"]:
-        t = r["training"]
         low, high = r["int8_interval"]
         print(
-            f"{r['fold']:>4} {t['epochs']:>4}+{t['swa_epochs']:<4} {r['test_blocks']:>6} "
+            f"{r['fold']:>4} {_epochs(r['training']):>9} {r['test_blocks']:>6} "
             f"{r['test_rows']:>5} {r['int8']:>7.4f} {r['float']:>7.4f} "
             f"{r['int8_macro_f1']:>6.4f}  {low:.4f}-{high:.4f}"
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +52,12 @@ def fold_metrics(
     float_pred: np.ndarray,
     int8_pred: np.ndarray,
     val_accuracy: float | None,
+    init_training: dict[str, Any] | str | None = None,
 ) -> dict[str, Any]:
     """One fold's figures and its out-of-fold predictions, small enough to commit.
+
+    ``training`` says how the model was made, stage 1 (``init_training``, the starting model's
+    own training) included, so full-recipe and screening folds are told apart.
 
     The predictions (class indices into ``classes``, test rows in ``test_blocks`` order) let
     the folds be pooled into one confusion matrix over all blocks without their models.
@@ -60,7 +65,7 @@ def fold_metrics(
     classes = list(MODEL_CLASSES)
     result: dict[str, Any] = {
         "split": split_file_id(opts.split),
-        "training": {"epochs": opts.epochs, "swa_epochs": opts.swa_epochs, "seed": opts.seed},
+        "training": {**_recipe(asdict(opts)), "stage1": _recipe(init_training)},
         "test_rows": len(y_test),
         "val_accuracy": None if val_accuracy is None else round(val_accuracy, 4),
     }
@@ -80,6 +85,14 @@ def fold_metrics(
     result["predictions"] = {"classes": classes, "true": y_test.tolist()}
     result["predictions"].update(int8=int8_pred.tolist(), float=float_pred.tolist())
     return result
+
+
+def _recipe(training: dict[str, Any] | str | None) -> dict[str, Any] | str | None:
+    """The settings of a training run (options or a metadata entry) that shape the model."""
+    if not isinstance(training, dict):
+        return training
+    keys = ("epochs", "swa_epochs", "swa_strength", "train_on_val", "seed", "init_seed")
+    return {k: training.get(k) for k in (*keys, "margin") if k in training}
 
 
 def dump_compact(path: Path, obj: Any) -> None:

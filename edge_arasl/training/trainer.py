@@ -171,7 +171,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     if opts.split is not None:
         dump_compact(
             opts.out / "fold_metrics.json",
-            fold_metrics(opts, split, y_test, float_pred, int8_pred, val_acc),
+            fold_metrics(opts, split, y_test, float_pred, int8_pred, val_acc, init_training),
         )
     metrics = write_outputs(
         opts=opts,

@@ -251,6 +251,9 @@ def test_train_on_a_fold_file_uses_exactly_its_blocks_and_records_the_fold(tmp_p
     training = json.loads((tmp_path / "stage2" / "arasl_int8.json").read_text())["training"]
     assert training["split"]["file"] == "fold1.json"
     assert training["init"]["split"] == training["split"] and training["init"]["seed"] == 5
+    recipe = json.loads((tmp_path / "stage2" / "fold_metrics.json").read_text())["training"]
+    assert recipe["stage1"]["epochs"] == 1 and recipe["swa_epochs"] == 1
+    assert fold["training"]["stage1"] is None and fold["training"]["epochs"] == 1
 
     (tmp_path / "fold1_metrics.json").write_text((stage1 / "fold_metrics.json").read_text())
     report = [sys.executable, str(REPO / "benchmarks" / "cv_report.py"), "--folds", str(tmp_path)]
@@ -261,6 +264,7 @@ def test_train_on_a_fold_file_uses_exactly_its_blocks_and_records_the_fold(tmp_p
     assert pooled["out_of_fold_int8"]["n"] == len(split.test)
     result = subprocess.run(report, capture_output=True, text=True)
     assert result.returncode == 0 and "folds [1] of 5" in result.stdout
+    assert "   1       1+0 " in result.stdout  # fold 1, one stage of 1 cosine epoch
 
 
 def test_make_cv_runs_only_the_folds_without_metrics(tmp_path):
