@@ -226,3 +226,25 @@ def test_margin_out_of_range_is_one_line_error(capfd: pytest.CaptureFixture[str]
     err = capfd.readouterr().err
     assert "margin must be an integer from 0 to 15 pixels, not 20" in err
     assert "Traceback" not in err
+
+
+def test_a_cross_validation_fold_file_is_read_like_any_split(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, sample_files: list[tuple[str, Path]]
+) -> None:
+    """models/folds/foldK.json (extra train and reserve blocks) gives the fold's test rows."""
+    from edge_arasl.dataset import kfold_splits, load_dataset
+    from edge_arasl.training.trainer import split_to_json
+
+    names = ("ain", "al", "la")
+    pictures = {c: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for c, p in sample_files}
+    images = np.stack([pictures[c] for c in names for _ in range(600)])
+    path = tmp_path / "data.npz"
+    np.savez(path, images=images, labels=np.repeat(np.arange(3), 600), classes=np.array(names))
+    data = load_dataset(path)
+    fold = kfold_splits(data.labels, data.classes, k=5, reserve_per_class=2)[3]
+    split = tmp_path / "fold3.json"
+    split.write_text(json.dumps({"fold": 3, **split_to_json(fold, data)}), encoding="utf-8")
+    assert main(["evaluate", "--data", str(path), "--split", str(split), "--json"]) == 0
+    report = json.loads(capfd.readouterr().out)
+    assert report["n"] == len(fold.test)
+    assert [(b["class"], b["first"], b["last"]) for b in report["blocks"]] == fold.test_blocks
