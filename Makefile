@@ -64,33 +64,39 @@ model: $(STAMP)
 # (its metrics.json) is reused, and a stage killed part-way goes on from its last epoch
 # (OUT/checkpoint; run it again with the same DATA). `make cv DATA=...` runs every fold whose
 # metrics file is missing, so it resumes across sessions; `python benchmarks/cv_report.py`
-# pools the folds done so far.
+# pools the folds done so far. A cheaper screening run for ideas writes elsewhere, e.g.
+# `make cv DATA=... EPOCHS=8 SWA_EPOCHS=4 FOLDS="0 1" FOLDS_RUN=runs/screen CV_OUT=runs/screen`
+# (its metrics record the epochs; never pool it with the full runs).
 FOLD ?= 0
 FOLDS ?= 0 1 2 3 4
 FOLDS_DIR ?= models/folds
 FOLDS_RUN ?= runs/folds
+CV_OUT ?= $(FOLDS_DIR)
+EPOCHS ?= 24
+SWA_EPOCHS ?= 12
 FOLD_RUN = $(FOLDS_RUN)/fold$(FOLD)
 FOLD_SPLIT = $(FOLDS_DIR)/fold$(FOLD).json
 fold: $(STAMP)
 	@test -n "$(DATA)" || { echo "make fold: set DATA=path/to/arasl.npz" >&2; exit 2; }
 	@test -f "$(FOLD_SPLIT)" || { echo "make fold: no $(FOLD_SPLIT)" >&2; exit 2; }
 	test -f $(FOLD_RUN)/stage1/metrics.json || $(BIN)/edge-arasl train --data "$(DATA)" \
-		--out $(FOLD_RUN)/stage1 --split $(FOLD_SPLIT) --seed $(SEED)
+		--out $(FOLD_RUN)/stage1 --split $(FOLD_SPLIT) --seed $(SEED) --epochs $(EPOCHS)
 	$(BIN)/edge-arasl train --data "$(DATA)" --out $(FOLD_RUN) --split $(FOLD_SPLIT) --seed $(SEED) \
-		--init $(FOLD_RUN)/stage1/arasl_float.keras --epochs 0 --swa-epochs 12 --swa-strength 0.25 \
-		--train-on-val --margin 1
-	cp $(FOLD_RUN)/fold_metrics.json $(FOLDS_DIR)/fold$(FOLD)_metrics.json
+		--init $(FOLD_RUN)/stage1/arasl_float.keras --epochs 0 --swa-epochs $(SWA_EPOCHS) \
+		--swa-strength 0.25 --train-on-val --margin 1
+	mkdir -p $(CV_OUT)
+	cp $(FOLD_RUN)/fold_metrics.json $(CV_OUT)/fold$(FOLD)_metrics.json
 
 cv: $(STAMP)
 	@test -n "$(DATA)" || { echo "make cv: set DATA=path/to/arasl.npz" >&2; exit 2; }
 	@for k in $(FOLDS); do \
-		if [ -f $(FOLDS_DIR)/fold$${k}_metrics.json ]; then \
-			echo "fold $$k: $(FOLDS_DIR)/fold$${k}_metrics.json exists, skipped"; \
+		if [ -f $(CV_OUT)/fold$${k}_metrics.json ]; then \
+			echo "fold $$k: $(CV_OUT)/fold$${k}_metrics.json exists, skipped"; \
 		else \
 			$(MAKE) --no-print-directory fold FOLD=$$k DATA="$(DATA)" || exit 1; \
 		fi; \
 	done
-	$(BIN)/python benchmarks/cv_report.py --folds $(FOLDS_DIR)
+	$(BIN)/python benchmarks/cv_report.py --folds $(CV_OUT)
 
 # The landmark classifier and its fusion weight with the CNN (models/MODEL_CARD.md, "Landmark
 # classifier and fusion"): `make landmark-model DATA=arasl.npz`. Reads the hand landmarks of

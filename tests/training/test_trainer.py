@@ -281,6 +281,11 @@ def test_make_cv_runs_only_the_folds_without_metrics(tmp_path):
     assert f"cp {tmp_path}/runs/fold1/fold_metrics.json {tmp_path}/fold1_metrics.json" in (
         result.stdout
     )
+    screening = [*cmd, f"CV_OUT={tmp_path / 'screen'}", "EPOCHS=2", "SWA_EPOCHS=1"]
+    result = subprocess.run(screening, capture_output=True, text=True)
+    assert result.returncode == 0 and "fold 0: " not in result.stdout  # its own metrics folder
+    assert f"--split {tmp_path}/fold0.json --seed 0 --epochs 2" in result.stdout
+    assert "--swa-epochs 1" in result.stdout
 
 
 def test_a_killed_run_resumes_from_its_last_epoch(tmp_path, monkeypatch, capsys):
