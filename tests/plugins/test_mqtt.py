@@ -229,7 +229,12 @@ def test_home_assistant_discovery_is_republished_after_a_broker_restart(mosquitt
     plugin, gauges = make_plugin(mosquitto, tmp_path, ha_discovery=True)
     plugin.start()
     wait_until(lambda: gauges["mqtt"]["connected"] == 1)
-    sub = Subscriber(mosquitto, "homeassistant/#")  # connects after them: gets retained copies
+    # "connected" is set before the configs reach the broker: the first subscriber may see
+    # them published live; one that subscribes after it saw both can only get retained copies
+    first = Subscriber(mosquitto, "homeassistant/#")
+    first.wait_for(lambda ms: len(ms) == 2)
+    first.close()
+    sub = Subscriber(mosquitto, "homeassistant/#")
     configs = sub.wait_for(lambda ms: len(ms) == 2)
     sub.close()
     by_topic = {m.topic: json.loads(m.payload) for m in configs}
