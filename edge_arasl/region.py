@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
 import numpy as np
 
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 #: ``(x, y, width, height)`` in pixels of :attr:`Frame.image`.
 Box = tuple[int, int, int, int]
 #: The region modes: a fixed rectangle, or the hand found and tracked in the whole frame.
-MODES = ("fixed", "auto")
+Mode = Literal["fixed", "auto"]
+MODES: tuple[str, ...] = get_args(Mode)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class Roi:
 class RegionSettings:
     """``[region]``: the mode, and the rectangle of ``fixed`` mode (fractions, as :class:`Roi`)."""
 
-    mode: Literal["fixed", "auto"] = "fixed"
+    mode: Mode = "fixed"
     x: float = Roi.x
     y: float = Roi.y
     w: float = Roi.w

@@ -25,7 +25,7 @@ from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings
 from edge_arasl.landmark_classifier import LandmarkClassifier
 from edge_arasl.reader import SignReader
-from edge_arasl.region import Box, RegionSettings, build_region
+from edge_arasl.region import Box, Mode, RegionSettings, build_region
 from edge_arasl.runtime import BACKENDS
 from edge_arasl.sources.base import Frame
 
@@ -104,7 +104,7 @@ class HandClassifier:
     searches the image with the palm detector and reads a square around the hand.
     """
 
-    def __init__(self, classifier: Classifier, mode: str) -> None:
+    def __init__(self, classifier: Classifier, mode: Mode) -> None:
         self.classifier = classifier
         self.mode = mode
         settings = HandSettings()

@@ -249,9 +249,9 @@ class HandTracker:
     def _search(self, image: np.ndarray, color: str, timestamp: float) -> HandLandmarks | None:
         """Where the hand was a moment ago first, then wherever :attr:`search` looks."""
         if self._relook is not None and timestamp < self._relook_until:
-            hand = self.landmarks.read(image, self._relook, color)
-            if hand.presence >= self.settings.min_presence and self._inside(hand):
-                return hand
+            there = self.landmarks.read(image, self._relook, color)
+            if there.presence >= self.settings.min_presence and self._inside(there):
+                return there
         hand = self.search(image, color)
         return hand if hand is not None and self._inside(hand) else None
 
