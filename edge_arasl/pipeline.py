@@ -132,7 +132,6 @@ class Pipeline:
         self.gauges = gauges if gauges is not None else {}
         self.stats = RunStats()
         self._stop_requested = False
-        self._input_size = classifier.input_size
         self._texts = dict(zip(classifier.classes, map(text_for, classifier.classes), strict=True))
 
     def stop(self) -> None:
@@ -196,9 +195,7 @@ class Pipeline:
             confidence=confidence,
             text=self._texts[class_id],
             hand_box=None if located is None else located.hand_box,
-            landmarks=None
-            if located is None or located.hand is None
-            else located.hand.points[:, :2],
+            landmarks=None if located is None else located.landmarks,
         )
         self.dispatcher.frame(event)
         self._notify("on_frame", event)

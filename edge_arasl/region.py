@@ -125,6 +125,11 @@ class Located:
     looked: bool = False
 
     @property
+    def landmarks(self) -> np.ndarray | None:
+        """The 21 landmarks' ``x, y`` in pixels (21x2; ``None`` without landmarks)."""
+        return None if self.hand is None else self.hand.points[:, :2]
+
+    @property
     def hand_box(self) -> Box | None:
         """The landmarks' bounding box in pixels (``None`` without landmarks)."""
         if self.hand is None:
