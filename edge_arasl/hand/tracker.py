@@ -119,7 +119,7 @@ class PalmSearch:
         self.palms, self.landmarks, self.min_presence = palms, landmarks, min_presence
         self.area = area
         self.scan = scan
-        self._window = 0
+        self._window = -1  # the next scan window is the first one
 
     def reset_scan(self) -> None:
         """Start the scan at the first window again (a new, unrelated image)."""
