@@ -24,7 +24,7 @@ from edge_arasl.decoder import DecoderSettings
 from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings
 from edge_arasl.region import RegionSettings
-from edge_arasl.settings import from_table
+from edge_arasl.settings import bounded, from_table
 from edge_arasl.status_file import default_state_dir
 
 if sys.version_info >= (3, 11):
@@ -34,6 +34,8 @@ else:  # pragma: no cover - Python 3.10
 
 #: What device ids may contain: they become MQTT topic levels and file names.
 DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: The largest capture side in pixels (8K): bigger frames would not fit a Pi's memory.
+MAX_SIDE = 8192
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,16 @@ class SourceSettings:
     """``[source]``: where frames come from."""
 
     kind: Literal["picamera", "camera", "video", "images"] = "picamera"
-    device: int | str = 0
+    device: int | str = bounded(0, ge=0, le=255)
     path: str = ""
-    width: int = 640
-    height: int = 480
-    fps: float = 30.0
-    lores_width: int = 320
-    lores_height: int = 240
+    width: int = bounded(640, ge=1, le=MAX_SIDE, unit="px")
+    height: int = bounded(480, ge=1, le=MAX_SIDE, unit="px")
+    fps: float = bounded(30.0, gt=0, le=1000, unit="fps")
+    lores_width: int = bounded(320, ge=1, le=MAX_SIDE, unit="px")
+    lores_height: int = bounded(240, ge=1, le=MAX_SIDE, unit="px")
     loop: bool = False
 
     def __post_init__(self) -> None:
-        for key in ("width", "height", "lores_width", "lores_height"):
-            if getattr(self, key) <= 0:
-                raise ValueError(f"{key}: must be > 0, got {getattr(self, key)}")
-        if not 0 < self.fps <= 1000:
-            raise ValueError(f"fps: must be in (0, 1000], got {self.fps}")
         if self.kind in ("video", "images") and not self.path:
             raise ValueError(f"path: required when kind = {self.kind!r}")
         if self.kind == "picamera":
@@ -65,8 +62,6 @@ class SourceSettings:
                 )
             if self.lores_width > self.width or self.lores_height > self.height:
                 raise ValueError("lores_width/lores_height: must not exceed width/height")
-        if isinstance(self.device, int) and self.device < 0:
-            raise ValueError(f"device: must be >= 0, got {self.device}")
 
 
 @dataclass(frozen=True)
@@ -75,12 +70,8 @@ class ClassifierSettings:
 
     model: str = ""
     landmark_model: str = ""
-    threads: int = 1
+    threads: int = bounded(1, ge=1, le=64)
     backend: Literal["auto", "ai_edge_litert", "tflite_runtime", "tensorflow"] = "auto"
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.threads <= 64:
-            raise ValueError(f"threads: must be between 1 and 64, got {self.threads}")
 
 
 @dataclass(frozen=True)
@@ -89,17 +80,13 @@ class ServiceSettings:
 
     device_id: str = ""
     state_dir: str = ""
-    status_interval: float = 1.0
+    status_interval: float = bounded(1.0, ge=0.1, le=3600, unit="s")
 
     def __post_init__(self) -> None:
         if self.device_id and not DEVICE_ID_PATTERN.match(self.device_id):
             raise ValueError(
                 f"device_id: {self.device_id!r} must be 1-64 letters, digits, '.', '_' or '-' "
                 "(it becomes an MQTT topic level)"
-            )
-        if not 0.1 <= self.status_interval <= 3600:
-            raise ValueError(
-                f"status_interval: must be between 0.1 and 3600 s, got {self.status_interval}"
             )
 
     @property

@@ -34,12 +34,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from edge_arasl.labels import NONE_CLASS, join_classes, text_for
 from edge_arasl.plugin import LetterEvent, SentenceEvent, WordEvent
+from edge_arasl.settings import bounded
 from edge_arasl.spelling import Speller, WordSettings
 
 __all__ = ["DecoderSettings", "Event", "LetterDecoder"]
@@ -53,45 +54,32 @@ Event = LetterEvent | WordEvent | SentenceEvent
 class DecoderSettings:
     """The ``[decoder]`` config table; defaults tuned on held-out images (docs/decoder.md)."""
 
-    smoothing_s: float = 0.06
+    smoothing_s: float = bounded(0.06, ge=0, le=10, unit="s")
     """Time constant of the moving average of probabilities (0 turns smoothing off)."""
-    enter: float = 0.2
+    enter: float = bounded(0.2, gt=0, le=1)
     """Smoothed probability at which a sign starts to be held."""
-    exit: float = 0.1
+    exit: float = bounded(0.1, gt=0, le=1)
     """Smoothed probability below which a held sign is let go (hysteresis; <= enter)."""
-    none_max: float = 0.05
+    none_max: float = bounded(0.05, gt=0, le=1)
     """Smoothed probability of ``none`` from which a frame is no sign, whatever is on top."""
-    hold_s: float = 0.2
+    hold_s: float = bounded(0.2, ge=0, le=10, unit="s")
     """How long a sign must be held to count as a letter."""
-    release_s: float = 0.2
+    release_s: float = bounded(0.2, gt=0, le=10, unit="s")
     """Gap that ends a letter: shorter gaps are flicker; the same letter again needs this much."""
-    word_gap_s: float = 1.0
+    word_gap_s: float = bounded(1.0, gt=0, le=60, unit="s")
     """Pause without a letter or a hand in view that ends a word (> release_s)."""
-    word_timeout_s: float = 2.5
+    word_timeout_s: float = bounded(2.5, gt=0, le=600, unit="s")
     """Time without a letter that ends a word even with a hand in view (>= word_gap_s)."""
-    sentence_gap_s: float = 3.0
+    sentence_gap_s: float = bounded(3.0, gt=0, le=60, unit="s")
     """Time without a letter after a word that ends the sentence (> word_gap_s, <= 60)."""
     words: WordSettings = field(default_factory=WordSettings)
     """Spelling correction of finished words with a lexicon (``[decoder.words]``)."""
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            if f.name == "words":
-                continue
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"{f.name}: expected a number, got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{f.name}: must be a finite number >= 0, got {value!r}")
-        if not 0 < self.none_max <= 1:
-            raise ValueError(f"none_max: must be in (0, 1], got {self.none_max}")
-        if not 0 < self.exit <= self.enter <= 1:
+    def __post_init__(self) -> None:  # the rules between fields; ranges are declared above
+        if self.exit > self.enter:
             raise ValueError(
-                f"thresholds must satisfy 0 < exit <= enter <= 1 "
-                f"(got exit={self.exit}, enter={self.enter})"
+                f"thresholds must satisfy exit <= enter (got exit={self.exit}, enter={self.enter})"
             )
-        if self.release_s <= 0:
-            raise ValueError(f"release_s: must be > 0, got {self.release_s}")
         if self.word_gap_s <= self.release_s:
             raise ValueError(
                 f"word_gap_s ({self.word_gap_s}) must be longer than release_s ({self.release_s})"
@@ -101,10 +89,10 @@ class DecoderSettings:
                 f"word_timeout_s ({self.word_timeout_s}) must be at least word_gap_s "
                 f"({self.word_gap_s})"
             )
-        if not self.word_gap_s < self.sentence_gap_s <= 60:
+        if self.sentence_gap_s <= self.word_gap_s:
             raise ValueError(
                 f"sentence_gap_s ({self.sentence_gap_s}) must be longer than word_gap_s "
-                f"({self.word_gap_s}) and at most 60"
+                f"({self.word_gap_s})"
             )
 
 

@@ -11,7 +11,8 @@ name::
     host = "broker.local"
 
 ``enabled`` is read by the loader; every other key must be a field of the plugin's
-``Settings`` dataclass (unknown keys are rejected, types are checked).
+``Settings`` dataclass (unknown keys are rejected, types are checked, and a numeric field
+declared with :func:`bounded` must lie in its range).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge_arasl.errors import UserError
+from edge_arasl.settings import bounded
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -37,6 +39,7 @@ __all__ = [
     "SentenceEvent",
     "StatusEvent",
     "WordEvent",
+    "bounded",
 ]
 
 ENTRY_POINT_GROUP = "edge_arasl.plugins"

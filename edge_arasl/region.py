@@ -15,9 +15,10 @@ is in view (the pipeline then feeds the decoder "no sign"). Two modes (``[region
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from edge_arasl.hand.tracker import (
     load_palms,
 )
 from edge_arasl.preprocess import INPUT_SIZE, prepare
+from edge_arasl.settings import bounded, bounds
 from edge_arasl.sources.base import Frame
 
 if TYPE_CHECKING:
@@ -52,17 +54,16 @@ class Roi:
     hand is when they face the camera with the elbow bent).
     """
 
-    x: float = 0.3
-    y: float = 0.2
-    w: float = 0.4
-    h: float = 0.5333
+    x: float = bounded(0.3, ge=0, le=1)
+    y: float = bounded(0.2, ge=0, le=1)
+    w: float = bounded(0.4, gt=0, le=1)
+    h: float = bounded(0.5333, gt=0, le=1)
 
     def __post_init__(self) -> None:
-        values = (self.x, self.y, self.w, self.h)
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-            raise ValueError(f"region {self.text()}: values must be finite numbers")
-        if min(values) < 0 or self.w <= 0 or self.h <= 0:
-            raise ValueError(f"region {self.text()}: x, y must be >= 0 and w, h > 0")
+        for name, rng in bounds(Roi).items():  # also what --roi gives, not only the config
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value in rng):
+                raise ValueError(f"region {self.text()}: {name} must be {rng}")
         if self.x + self.w > 1.0001 or self.y + self.h > 1.0001:
             raise ValueError(f"region {self.text()}: must lie inside the frame (x+w, y+h <= 1)")
 
@@ -90,15 +91,21 @@ class Roi:
         return x0, y0, x1 - x0, y1 - y0
 
 
+def _like_roi(name: str) -> Any:
+    """A field with the default and the declared range of :class:`Roi`'s field ``name``."""
+    roi_field = Roi.__dataclass_fields__[name]
+    return dataclasses.field(default=roi_field.default, metadata=roi_field.metadata)
+
+
 @dataclass(frozen=True)
 class RegionSettings:
     """``[region]``: the mode, and the rectangle of ``fixed`` mode (fractions, as :class:`Roi`)."""
 
     mode: Mode = "fixed"
-    x: float = Roi.x
-    y: float = Roi.y
-    w: float = Roi.w
-    h: float = Roi.h
+    x: float = _like_roi("x")
+    y: float = _like_roi("y")
+    w: float = _like_roi("w")
+    h: float = _like_roi("h")
 
     def __post_init__(self) -> None:
         self.roi  # noqa: B018 - checks the rectangle (ValueError saying why)

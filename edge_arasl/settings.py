@@ -2,19 +2,99 @@
 
 Both the core config (``config.py``) and every plugin's ``Settings`` go through
 :func:`from_table`, so all of them report errors the same way: the file, the dotted key and
-why, in one line.
+why, in one line. A numeric field declares its allowed range once, beside the field, with
+:func:`bounded`; :func:`from_table` enforces it. Every float must be finite, declared range or
+not: ``nan``, ``inf`` and overflowing integers never reach the code that uses a setting.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from edge_arasl.errors import UserError
 
+__all__ = ["Range", "bounded", "bounds", "from_table"]
+
 T = TypeVar("T")
+
+_RANGE = "edge_arasl.range"  # the dataclasses.field metadata key of a declared range
+
+
+@dataclass(frozen=True)
+class Range:
+    """Allowed values of a numeric setting: ``ge``/``gt`` below, ``le``/``lt`` above.
+
+    ``off`` is one value outside the range that is also accepted, meaning "off" (as ``0``
+    for a feature whose working values start higher). ``unit`` only labels messages.
+    """
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    unit: str = ""
+    off: float | None = None
+
+    def __contains__(self, value: float) -> bool:
+        if self.off is not None and value == self.off:
+            return True
+        return not (
+            (self.ge is not None and value < self.ge)
+            or (self.gt is not None and value <= self.gt)
+            or (self.le is not None and value > self.le)
+            or (self.lt is not None and value >= self.lt)
+        )
+
+    def __str__(self) -> str:
+        low = f"[{_num(self.ge)}" if self.ge is not None else None
+        low = f"({_num(self.gt)}" if self.gt is not None else low
+        high = f"{_num(self.le)}]" if self.le is not None else None
+        high = f"{_num(self.lt)})" if self.lt is not None else high
+        if low and high:
+            text = f"in {low}, {high}"
+        elif low:
+            text = (">= " if low[0] == "[" else "> ") + low[1:]
+        elif high:
+            text = ("<= " if high[-1] == "]" else "< ") + high[:-1]
+        else:
+            text = "any finite number"
+        text += f" {self.unit}" if self.unit else ""
+        return f"{_num(self.off)} (off) or {text}" if self.off is not None else text
+
+
+def bounded(
+    default: float,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    unit: str = "",
+    off: float | None = None,
+) -> Any:
+    """A dataclass field with ``default`` whose config value must lie in the given range.
+
+    ``port: int = bounded(1883, ge=1, le=65535)``; the range is checked when the table is
+    loaded (:func:`from_table`) and shown by ``edge-arasl plugins`` and ``config show``.
+    """
+    rng = Range(ge=ge, gt=gt, le=le, lt=lt, unit=unit, off=off)
+    if default not in rng:
+        raise ValueError(f"default {default!r} is not {rng}")
+    return dataclasses.field(default=default, metadata={_RANGE: rng})
+
+
+def bounds(cls: type) -> dict[str, Range]:
+    """The declared range of each bounded field of dataclass ``cls``, by field name."""
+    return {
+        f.name: f.metadata[_RANGE]
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if _RANGE in f.metadata
+    }
 
 
 def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
@@ -22,16 +102,30 @@ def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
     if not isinstance(table, dict):
         raise UserError(f"{where}: expected a table, got {type(table).__name__}")
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(table) - set(fields))
+    unknown = sorted(set(table) - set(fields), key=str)
     if unknown:
         known = ", ".join(sorted(fields)) or "none"
         raise UserError(f"{where}: unknown key {unknown[0]!r} (known keys: {known})")
     hints = typing.get_type_hints(cls)
-    values = {name: _coerce(value, hints[name], f"{where}.{name}") for name, value in table.items()}
+    values = {}
+    for name, value in table.items():
+        key = f"{where}.{name}"
+        values[name] = _coerce(value, hints[name], key)
+        rng = fields[name].metadata.get(_RANGE)
+        if rng is not None and _is_number(values[name]) and values[name] not in rng:
+            raise UserError(f"{key}: must be {rng}, got {value!r}")
     try:
         return cls(**values)
     except (TypeError, ValueError) as exc:  # __post_init__ checks raise ValueError
         raise UserError(f"{where}: {exc}") from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _num(value: float | None) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _coerce(value: Any, hint: Any, key: str) -> Any:
@@ -48,7 +142,7 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
                 errors.append(str(exc))
         raise UserError(errors[0])
     if origin is typing.Literal:
-        if value not in args:
+        if not any(type(value) is type(a) and value == a for a in args):
             choices = ", ".join(repr(a) for a in args)
             raise UserError(f"{key}: {value!r} is not one of {choices}")
         return value
@@ -61,11 +155,9 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if hint is Any:
         return value
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise UserError(f"{key}: expected a number, got {value!r}")
-        return float(value)
+        return _finite(value, key)
     if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not _is_number(value) or not isinstance(value, int):
             raise UserError(f"{key}: expected an integer, got {value!r}")
         return value
     if hint is bool:
@@ -81,3 +173,16 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if isinstance(hint, type) and not isinstance(value, hint):
         raise UserError(f"{key}: expected {hint.__name__}, got {value!r}")
     return value
+
+
+def _finite(value: Any, key: str) -> float:
+    """``value`` as a finite float (an integer too big for a float is not one)."""
+    if not _is_number(value):
+        raise UserError(f"{key}: expected a number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise UserError(f"{key}: expected a finite number, got {value!r}")
+    return number

@@ -38,6 +38,7 @@ import numpy as np
 
 from edge_arasl.labels import NONE_CLASS, SIGN_CLASSES
 from edge_arasl.lexicon import Lexicon, decode, encode, sign_code
+from edge_arasl.settings import bounded
 
 __all__ = ["Speller", "WordSettings"]
 
@@ -56,40 +57,21 @@ class WordSettings:
     lexicon: str = ""
     """Word list file (one word a line, optionally a tab and its Zipf frequency); "" = the
     bundled wordfreq extract."""
-    weight: float = 0.5
+    weight: float = bounded(0.5, ge=0, le=10)
     """Weight of the word frequency against the letters' log probabilities (0 = no prior)."""
-    top_k: int = 5
+    top_k: int = bounded(5, ge=1, le=len(SIGN_CLASSES))
     """Signs tried for each letter: its most probable ones."""
-    beam: int = 32
+    beam: int = bounded(32, ge=1, le=1000)
     """Partial spellings kept at each letter."""
-    gap_s: float = 0.6
+    gap_s: float = bounded(0.6, ge=0, le=10, unit="s")
     """A pause this long between two letters of a word may hold a dropped letter (0: never)."""
-    gap_bonus: float = 2.0
+    gap_bonus: float = bounded(2.0, ge=-50, le=50, unit="nats")
     """Nats gained by putting a letter where such a stretch was (besides its log probability;
     negative: a cost)."""
-    max_edits: int = 0
+    max_edits: int = bounded(0, ge=0, le=3)
     """Other dropped or extra letters allowed in one word."""
-    edit_cost: float = 8.0
+    edit_cost: float = bounded(8.0, ge=0, le=50, unit="nats")
     """Cost of one such edit, in nats (8: like a letter at probability 0.0003)."""
-
-    def __post_init__(self) -> None:
-        bounds = {
-            "weight": (0.0, 10.0),
-            "top_k": (1, len(SIGN_CLASSES)),
-            "beam": (1, 1000),
-            "gap_s": (0.0, 10.0),
-            "gap_bonus": (-50.0, 50.0),
-            "max_edits": (0, 3),
-            "edit_cost": (0.0, 50.0),
-        }
-        for name, (low, high) in bounds.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"words.{name}: expected a number, got {value!r}")
-            if not (low <= value <= high and math.isfinite(value)):
-                raise ValueError(f"words.{name}: must be in [{low}, {high}], got {value}")
-            if isinstance(low, int) and not isinstance(value, int):
-                raise ValueError(f"words.{name}: expected an integer, got {value!r}")
 
 
 @dataclass(frozen=True)

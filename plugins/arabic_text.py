@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -22,7 +23,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
-from edge_arasl.plugin import PluginError
+from edge_arasl.plugin import PluginError, bounded
 
 #: Fonts with Arabic glyphs, best first, and the Debian package that ships each.
 FONT_CANDIDATES: tuple[tuple[str, str], ...] = (
@@ -40,6 +41,18 @@ FONT_DIRS: tuple[str, ...] = (
 )
 
 Engine = Literal["auto", "raqm", "basic"]
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    """The text-drawing keys of every plugin that draws the overlay (``[overlay]``, ``[video]``)."""
+
+    #: Font file (path or installed file name); empty: the best installed Arabic font.
+    font: str = ""
+    #: "auto" (raqm when Pillow has it), "raqm" or "basic" (arabic_reshaper + python-bidi).
+    text_engine: Engine = "auto"
+    #: How many finished words stay on screen beside the word being signed.
+    last_words: int = bounded(3, ge=0, le=20)
 
 
 def has_raqm() -> bool:

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from edge_arasl.plugin import OutputPlugin, PluginError, StatusEvent
+from edge_arasl.plugin import OutputPlugin, PluginError, StatusEvent, bounded
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,8 @@ STATES = ("starting", "running", "stopping")
 @dataclass(frozen=True)
 class MetricsSettings:
     host: str = "127.0.0.1"
-    port: int = 9842
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port {self.port} is out of range 0..65535")
+    #: 0: any free port (tests).
+    port: int = bounded(9842, ge=0, le=65535)
 
 
 class MetricsPlugin(OutputPlugin):

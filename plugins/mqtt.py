@@ -28,7 +28,14 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from edge_arasl.plugin import LetterEvent, OutputPlugin, PluginError, StatusEvent, WordEvent
+from edge_arasl.plugin import (
+    LetterEvent,
+    OutputPlugin,
+    PluginError,
+    StatusEvent,
+    WordEvent,
+    bounded,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,30 +54,25 @@ class TlsSettings:
 class MqttSettings:
     host: str = "localhost"
     #: 0: 1883, or 8883 with TLS.
-    port: int = 0
+    port: int = bounded(0, ge=0, le=65535)
     topic_prefix: str = "edge-arasl"
     #: Identifies this device in every topic; empty: the daemon's device id (the hostname).
     device_id: str = ""
-    qos: int = 1
+    qos: int = bounded(1, ge=0, le=2)
     username: str = ""
     password: str = ""
     tls: TlsSettings = field(default_factory=TlsSettings)
-    keepalive: int = 30
+    #: MQTT carries it in 16 bits; 0 (no pings) would leave a dead broker unnoticed.
+    keepalive: int = bounded(30, ge=1, le=65535, unit="s")
     #: Letters and words kept while the broker is unreachable (oldest dropped beyond).
-    queue_size: int = 1000
+    queue_size: int = bounded(1000, ge=1, le=100_000)
     #: Seconds stop() waits for queued events to reach the broker.
-    drain_timeout: float = 5.0
+    drain_timeout: float = bounded(5.0, ge=0, le=600, unit="s")
     #: Publish Home Assistant MQTT discovery configs (after every reconnect).
     ha_discovery: bool = False
     ha_discovery_prefix: str = "homeassistant"
 
     def __post_init__(self) -> None:
-        if self.qos not in (0, 1, 2):
-            raise ValueError(f"qos must be 0, 1 or 2, got {self.qos}")
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port must be 0..65535, got {self.port}")
-        if self.queue_size < 1:
-            raise ValueError(f"queue_size must be >= 1, got {self.queue_size}")
         for name in ("topic_prefix", "device_id"):
             value = getattr(self, name)
             if any(ch in value for ch in "+#/") or (name == "topic_prefix" and not value):

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge_arasl.plugin import FrameEvent, LetterEvent, OutputPlugin, WordEvent
+from edge_arasl.plugin import FrameEvent, LetterEvent, OutputPlugin, WordEvent, bounded
 
-from .arabic_text import ArabicTextRenderer, Engine, find_font
+from .arabic_text import ArabicTextRenderer, Engine, TextSettings, find_font
 from .output_file import output_path, prepare_directory, write_atomically
 
 BGR = tuple[int, int, int]
@@ -37,11 +37,11 @@ class Overlay:
     happen, then :meth:`draw` frames. Not thread-safe: use it from one plugin's worker.
     """
 
-    def __init__(self, font: str = "", engine: Engine = "auto", last_words: int = 3) -> None:
-        self.font_path = find_font(font)
-        self.engine = engine
+    def __init__(self, text: TextSettings = TextSettings()) -> None:  # noqa: B008 - frozen
+        self.font_path = find_font(text.font)
+        self.engine: Engine = text.text_engine
         self.current: list[str] = []  # letters of the word being signed
-        self.words: deque[str] = deque(maxlen=max(0, last_words))
+        self.words: deque[str] = deque(maxlen=text.last_words)
         self._renderers: dict[int, ArabicTextRenderer] = {}
 
     def on_letter(self, letter: LetterEvent) -> None:
@@ -158,25 +158,13 @@ def _darken(out: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
 
 
 @dataclass(frozen=True)
-class OverlaySettings:
+class OverlaySettings(TextSettings):
     #: JPEG file kept up to date with the latest annotated frame; relative paths are taken
     #: from the state directory in the daemon and from the working directory in `process`.
     path: str = "overlay.jpg"
     #: Seconds of frame time between snapshots.
-    interval: float = 1.0
-    #: Font file (path or installed file name); empty: the best installed Arabic font.
-    font: str = ""
-    #: "auto" (raqm when Pillow has it), "raqm" or "basic" (arabic_reshaper + python-bidi).
-    text_engine: Engine = "auto"
-    #: How many finished words stay on screen beside the word being signed.
-    last_words: int = 3
-    jpeg_quality: int = 85
-
-    def __post_init__(self) -> None:
-        if self.interval < 0:
-            raise ValueError(f"interval must be >= 0, got {self.interval}")
-        if not 1 <= self.jpeg_quality <= 100:
-            raise ValueError(f"jpeg_quality must be 1..100, got {self.jpeg_quality}")
+    interval: float = bounded(1.0, ge=0, le=86_400, unit="s")
+    jpeg_quality: int = bounded(85, ge=1, le=100)
 
 
 class OverlayPlugin(OutputPlugin):
@@ -190,7 +178,7 @@ class OverlayPlugin(OutputPlugin):
 
     def start(self) -> None:
         s = self.settings
-        self.overlay = Overlay(s.font, s.text_engine, s.last_words)
+        self.overlay = Overlay(s)
         self.path = output_path(s.path, self.context)
         prepare_directory(self.path, self.context)
         self._last: float | None = None

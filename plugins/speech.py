@@ -29,7 +29,7 @@ from typing import Literal
 
 import paho.mqtt.client as mqtt
 
-from edge_arasl.plugin import OutputPlugin, PluginError, SentenceEvent, WordEvent
+from edge_arasl.plugin import OutputPlugin, PluginError, SentenceEvent, WordEvent, bounded
 
 from .output_file import prepare_directory
 
@@ -45,23 +45,17 @@ class HermesSettings:
     #: Assistant satellites).
     enabled: bool = False
     host: str = "localhost"
-    port: int = 1883
+    port: int = bounded(1883, ge=1, le=65535)
     username: str = ""
     password: str = ""
     #: The satellite that should speak (Hermes "siteId").
     site_id: str = "default"
     #: Seconds start() waits for the broker before failing.
-    connect_timeout: float = 5.0
+    connect_timeout: float = bounded(5.0, gt=0, le=60, unit="s")
 
     def __post_init__(self) -> None:
-        if not 1 <= self.port <= 65535:
-            raise ValueError(f"hermes.port must be 1..65535, got {self.port}")
         if not self.site_id:
             raise ValueError("hermes.site_id must not be empty")
-        if not 0 < self.connect_timeout <= 60:
-            raise ValueError(
-                f"hermes.connect_timeout must be in (0, 60], got {self.connect_timeout}"
-            )
 
 
 @dataclass(frozen=True)
@@ -71,7 +65,7 @@ class SpeechSettings:
     #: espeak-ng voice (`espeak-ng --voices=ar` lists the Arabic ones).
     voice: str = "ar"
     #: Speaking rate in words per minute (espeak-ng -s).
-    rate: int = 140
+    rate: int = bounded(140, ge=80, le=450, unit="words/min")
     #: Write one WAV file per utterance into this folder instead of playing it; relative
     #: paths are taken from the state directory in the daemon.
     wav_dir: str = ""
@@ -81,20 +75,14 @@ class SpeechSettings:
     #: such as "plughw:1,0" plays through aplay, from alsa-utils).
     alsa_device: str = ""
     #: Utterances waiting to be spoken; beyond this the oldest waiting one is dropped.
-    queue_size: int = 32
+    queue_size: int = bounded(32, ge=1, le=10_000)
     #: Seconds stop() waits for the queue to be spoken.
-    drain_timeout: float = 10.0
+    drain_timeout: float = bounded(10.0, ge=0, le=600, unit="s")
     hermes: HermesSettings = field(default_factory=HermesSettings)
 
     def __post_init__(self) -> None:
-        if not 80 <= self.rate <= 450:
-            raise ValueError(f"rate must be 80..450 words per minute, got {self.rate}")
         if not self.voice or any(c.isspace() for c in self.voice):
             raise ValueError(f"voice must be one espeak-ng voice name, got {self.voice!r}")
-        if not 1 <= self.queue_size <= 10_000:
-            raise ValueError(f"queue_size must be 1..10000, got {self.queue_size}")
-        if not 0 <= self.drain_timeout <= 600:
-            raise ValueError(f"drain_timeout must be 0..600 seconds, got {self.drain_timeout}")
 
 
 class SpeechPlugin(OutputPlugin):

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_arasl.plugin import FrameEvent, LetterEvent, OutputPlugin, PluginContext, WordEvent
+from edge_arasl.plugin import (
+    FrameEvent,
+    LetterEvent,
+    OutputPlugin,
+    PluginContext,
+    WordEvent,
+    bounded,
+)
 
 from .output_file import output_path, prepare_directory
 
@@ -22,11 +29,7 @@ class SrtSettings:
     #: Output file; relative paths are taken from the state directory in the daemon.
     path: str = ""
     #: Seconds a finished word stays on screen (cut short by the next letter).
-    word_hold: float = 2.0
-
-    def __post_init__(self) -> None:
-        if self.word_hold < 0:
-            raise ValueError(f"word_hold must be >= 0, got {self.word_hold}")
+    word_hold: float = bounded(2.0, ge=0, le=60, unit="s")
 
 
 @dataclass

@@ -24,9 +24,16 @@ from typing import Literal, Protocol
 import cv2
 import numpy as np
 
-from edge_arasl.plugin import FrameEvent, LetterEvent, OutputPlugin, PluginError, WordEvent
+from edge_arasl.plugin import (
+    FrameEvent,
+    LetterEvent,
+    OutputPlugin,
+    PluginError,
+    WordEvent,
+    bounded,
+)
 
-from .arabic_text import Engine
+from .arabic_text import TextSettings
 from .output_file import output_path, prepare_directory
 from .overlay import Overlay
 
@@ -39,29 +46,20 @@ FOURCC = {"mp4v": "mp4v", "mjpg": "MJPG"}
 
 
 @dataclass(frozen=True)
-class VideoSettings:
+class VideoSettings(TextSettings):
     #: Output file; strftime fields are filled when a file is opened. Relative paths are
     #: taken from the state directory in the daemon, the working directory in `process`.
     path: str = ""
     #: "mp4v" (OpenCV, .mp4), "mjpg" (OpenCV, .avi) or "h264" (PyAV extra, .mp4).
     codec: Literal["mp4v", "mjpg", "h264"] = "mp4v"
     #: Frames per second of the file; 0 takes the source's rate.
-    fps: float = 0.0
+    fps: float = bounded(0.0, ge=0, le=1000, unit="fps")
     #: Daemon only: start a new file every this many seconds (0: one file).
-    rotate_seconds: float = 0.0
+    rotate_seconds: float = bounded(0.0, ge=0, le=86_400, unit="s")
     #: Draw the text overlay (region, letter, running text) on the frames.
     overlay: bool = True
-    font: str = ""
-    text_engine: Engine = "auto"
-    last_words: int = 3
-    #: H.264 quality (constant rate factor: lower is better and bigger).
-    crf: int = 23
-
-    def __post_init__(self) -> None:
-        if self.fps < 0:
-            raise ValueError(f"fps must be >= 0, got {self.fps}")
-        if self.rotate_seconds < 0:
-            raise ValueError(f"rotate_seconds must be >= 0, got {self.rotate_seconds}")
+    #: H.264 quality (constant rate factor: lower is better and bigger); libx264's range.
+    crf: int = bounded(23, ge=0, le=51)
 
 
 class FrameWriter(Protocol):
@@ -130,7 +128,7 @@ class VideoPlugin(OutputPlugin):
         prepare_directory(output_path(s.path, self.context), self.context)
         if s.codec == "h264":
             _import_av()  # fail at start, not at the first frame
-        self.overlay = Overlay(s.font, s.text_engine, s.last_words) if s.overlay else None
+        self.overlay = Overlay(s) if s.overlay else None
         self.fps = s.fps or self.context.fps or DEFAULT_FPS
         self.paced = self.context.mode == "run"  # daemon: constant rate by timestamps
         self._lock = threading.Lock()  # stop() may come from another thread than the hooks

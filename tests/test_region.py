@@ -22,9 +22,9 @@ def test_default_region_is_a_256_square_in_a_640x480_frame():
         ("0.1,0.2,0.3", "four numbers"),
         ("a,b,c,d", "four numbers"),
         ("0.5,0.5,0.6,0.2", "inside the frame"),
-        ("0.1,0.1,0,0.5", "w, h > 0"),
-        ("-0.1,0.1,0.2,0.5", "x, y must be >= 0"),
-        ("nan,0.1,0.2,0.2", "finite"),
+        ("0.1,0.1,0,0.5", r"w must be in \(0, 1\]"),
+        ("-0.1,0.1,0.2,0.5", r"x must be in \[0, 1\]"),
+        ("nan,0.1,0.2,0.2", r"x must be in \[0, 1\]"),
     ],
 )
 def test_bad_regions_say_why(text, reason):

@@ -163,10 +163,11 @@ def test_lexicon_merges_forms_signed_alike_and_reads_files(tmp_path):
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"weight": -1.0}, r"words.weight: must be in \[0.0, 10.0\]"),
-        ({"top_k": 0}, r"words.top_k: must be in \[1, 32\]"),
-        ({"beam": 5000}, r"words.beam: must be in \[1, 1000\]"),
-        ({"max_edits": 4}, r"words.max_edits"),
+        ({"weight": -1.0}, r"words\]\.weight: must be in \[0, 10\], got -1.0$"),
+        ({"top_k": 0}, r"words\]\.top_k: must be in \[1, 32\], got 0$"),
+        ({"beam": 5000}, r"words\]\.beam: must be in \[1, 1000\], got 5000$"),
+        ({"max_edits": 4}, r"words\]\.max_edits: must be in \[0, 3\]"),
+        ({"gap_s": float("nan")}, r"words\]\.gap_s: expected a finite number, got nan$"),
         ({"wieght": 1.0}, "unknown key 'wieght'"),
     ],
 )
@@ -212,5 +213,5 @@ def test_the_words_table_loads_from_a_config_file(tmp_path):
     assert (words.weight, words.enabled, words.top_k) == (2.5, False, WordSettings().top_k)
     assert LetterDecoder(MODEL_CLASSES, load_config(path).decoder).speller is None
     path.write_text("[decoder.words]\nbeam = 0\n", encoding="utf-8")
-    with pytest.raises(UserError, match=r"edge.toml: \[decoder\]\.words: words.beam: must be in"):
+    with pytest.raises(UserError, match=r"edge.toml: \[decoder\]\.words\.beam: must be in"):
         load_config(path)

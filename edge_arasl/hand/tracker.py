@@ -28,6 +28,7 @@ import numpy as np
 from edge_arasl.hand.geometry import RotatedRect, landmark_rect, palm_rect, square_box
 from edge_arasl.hand.landmarks import HandLandmarks, LandmarkModel
 from edge_arasl.hand.palm import PalmDetector
+from edge_arasl.settings import bounded
 
 _MODELS = importlib.resources.files("edge_arasl_models")
 #: The shipped MediaPipe models (provenance in models/hand_models.json).
@@ -50,38 +51,18 @@ WIDE_SCALE, WIDE_SHIFT = 4.0, -0.25
 class HandSettings:
     """``[hand]``: how the hand is found and followed (both region modes)."""
 
-    min_presence: float = 0.5
-    min_palm_score: float = 0.3
-    search_fps: float = 15.0
-    hold_s: float = 0.1
-    relook_s: float = 2.0
-    scan: float = 0.55
-    smoothing_s: float = 0.04
-    crop_scale: float = 1.7
-    cnn_alone_min: float = 0.8
-    threads: int = 1
+    min_presence: float = bounded(0.5, gt=0, lt=1)
+    min_palm_score: float = bounded(0.3, gt=0, lt=1)
+    search_fps: float = bounded(15.0, ge=0, le=1000, unit="fps")
+    hold_s: float = bounded(0.1, ge=0, le=10, unit="s")
+    relook_s: float = bounded(2.0, ge=0, le=10, unit="s")
+    scan: float = bounded(0.55, ge=0.1, le=1, off=0)
+    smoothing_s: float = bounded(0.04, ge=0, le=10, unit="s")
+    crop_scale: float = bounded(1.7, ge=1, le=4)
+    cnn_alone_min: float = bounded(0.8, ge=0, le=1)
+    threads: int = bounded(1, ge=1, le=64)
     palm_model: str = ""
     landmark_model: str = ""
-
-    def __post_init__(self) -> None:
-        for key in ("min_presence", "min_palm_score"):
-            value = getattr(self, key)
-            if not 0.0 < value < 1.0:
-                raise ValueError(f"{key}: must be between 0 and 1 (exclusive), got {value}")
-        if not 0.0 <= self.search_fps <= 1000.0:
-            raise ValueError(f"search_fps: must be 0 (every frame) to 1000, got {self.search_fps}")
-        for key in ("hold_s", "relook_s", "smoothing_s"):
-            value = getattr(self, key)
-            if not 0.0 <= value <= 10.0:
-                raise ValueError(f"{key}: must be between 0 and 10 s, got {value}")
-        if not (self.scan == 0.0 or 0.1 <= self.scan <= 1.0):
-            raise ValueError(f"scan: must be 0 (off) or from 0.1 to 1, got {self.scan}")
-        if not 0.0 <= self.cnn_alone_min <= 1.0:
-            raise ValueError(f"cnn_alone_min: must be between 0 and 1, got {self.cnn_alone_min}")
-        if not 1.0 <= self.crop_scale <= 4.0:
-            raise ValueError(f"crop_scale: must be between 1 and 4, got {self.crop_scale}")
-        if not 1 <= self.threads <= 64:
-            raise ValueError(f"threads: must be between 1 and 64, got {self.threads}")
 
     @property
     def palm_path(self) -> Path:

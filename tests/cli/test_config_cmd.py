@@ -30,5 +30,5 @@ def test_a_bad_config_prints_one_line_and_exits_2(tmp_path):
     assert result.stdout == ""
     assert (
         result.stderr
-        == f"edge-arasl: error: {bad}: [source]: fps: must be in (0, 1000], got -1.0\n"
+        == f"edge-arasl: error: {bad}: [source].fps: must be in (0, 1000] fps, got -1\n"
     )

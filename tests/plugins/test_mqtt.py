@@ -330,8 +330,10 @@ def test_unusable_tls_files_fail_at_start_naming_the_file(tmp_path):
 def test_settings_are_validated():
     with pytest.raises(UserError, match=r"\[mqtt\].tls: unknown key 'ca'"):
         from_table(MqttSettings, {"tls": {"ca": "x"}}, "c.toml: [mqtt]")
-    with pytest.raises(UserError, match="qos must be 0, 1 or 2"):
+    with pytest.raises(UserError, match=r"\[mqtt\]\.qos: must be in \[0, 2\], got 3$"):
         from_table(MqttSettings, {"qos": 3}, "c.toml: [mqtt]")
+    with pytest.raises(UserError, match=r"\[mqtt\]\.keepalive: must be in \[1, 65535\] s"):
+        from_table(MqttSettings, {"keepalive": 100_000}, "c.toml: [mqtt]")
     with pytest.raises(UserError, match="topic_prefix"):
         from_table(MqttSettings, {"topic_prefix": "a/#"}, "c.toml: [mqtt]")
 

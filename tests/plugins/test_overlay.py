@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from edge_arasl_plugins.arabic_text import has_raqm
+from edge_arasl_plugins.arabic_text import TextSettings, has_raqm
 from edge_arasl_plugins.overlay import ROI_COLOR, Overlay, OverlayPlugin, OverlaySettings
 
 from edge_arasl.plugin import FrameEvent, LetterEvent, PluginContext, WordEvent
@@ -35,9 +35,9 @@ def text_components(image: np.ndarray) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_running_text_is_joined_and_right_to_left(engine):
-    joined = Overlay(engine=engine)
+    joined = Overlay(TextSettings(text_engine=engine))
     letters(joined, SALAM)  # one word in progress: سلام
-    isolated = Overlay(engine=engine, last_words=4)
+    isolated = Overlay(TextSettings(text_engine=engine, last_words=4))
     for class_id, text in SALAM:  # four one-letter words: س ل ا م
         letters(isolated, [(class_id, text)])
         isolated.on_word(WordEvent((class_id,), text, 0, 1))
@@ -77,7 +77,7 @@ def test_gray_frames_come_out_bgr():
 
 
 def test_long_text_keeps_the_newest_words_and_fits_the_frame():
-    overlay = Overlay(last_words=20)
+    overlay = Overlay(TextSettings(last_words=20))
     for i in range(20):  # twenty words of two components each would not fit 640 px
         text = "سلام" if i == 19 else "مدد"
         overlay.on_word(WordEvent(("x",), text, i, i + 1))

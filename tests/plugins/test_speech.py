@@ -93,10 +93,12 @@ def test_an_unknown_voice_fails_at_start(tmp_path):
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"rate": 10}, "rate must be 80..450"),
-        ({"queue_size": 0}, "queue_size must be 1..10000"),
+        ({"rate": 10}, r"\]\.rate: must be in \[80, 450\] words/min, got 10$"),
+        ({"queue_size": 0}, r"\]\.queue_size: must be in \[1, 10000\], got 0$"),
+        ({"drain_timeout": 1e308}, r"\]\.drain_timeout: must be in \[0, 600\] s, got 1e\+308$"),
         ({"unit": "phrase"}, r"unit: 'phrase' is not one of"),
-        ({"hermes": {"port": 0}}, "hermes.port must be 1..65535"),
+        ({"hermes": {"port": 0}}, r"\]\.hermes\.port: must be in \[1, 65535\], got 0$"),
+        ({"hermes": {"connect_timeout": 0}}, r"\]\.hermes\.connect_timeout: must be in \(0, 60\]"),
     ],
 )
 def test_bad_settings_name_the_key(table, message):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from edge_arasl_plugins.srt import SrtPlugin, SrtSettings
 
+from edge_arasl.errors import UserError
 from edge_arasl.plugin import FrameEvent, LetterEvent, PluginContext, PluginError, WordEvent
 from edge_arasl.settings import from_table
 
@@ -91,8 +92,10 @@ def test_process_mode_does_not_take_frames(tmp_path):
 def test_settings_errors(tmp_path):
     with pytest.raises(PluginError, match=r"\[srt\] path: no output file"):
         make_plugin(tmp_path, path="").start()
-    with pytest.raises(Exception, match="word_hold must be >= 0"):
+    with pytest.raises(UserError, match=r"\[srt\]\.word_hold: must be in \[0, 60\] s, got -1.0$"):
         make_plugin(tmp_path, word_hold=-1.0)
+    with pytest.raises(UserError, match=r"\[srt\]\.word_hold: expected a finite number, got inf$"):
+        make_plugin(tmp_path, word_hold=float("inf"))
 
 
 def test_process_srt_flag_writes_the_recognised_words(demo_video, tmp_path):
