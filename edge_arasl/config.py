@@ -1,12 +1,12 @@
 """The daemon's configuration: ``config.toml`` read with tomllib into typed, validated settings.
 
 Core tables are ``[source]``, ``[region]``, ``[hand]``, ``[classifier]``, ``[decoder]`` and
-``[service]``;
-every other table must be named after an installed output plugin and is validated against that
-plugin's ``Settings``. Unknown tables or keys and bad values are rejected with the file, the
-key and the reason, in one line, before anything starts. A missing table means its defaults,
-so an empty file is a valid config. Command-line flags override the file afterwards
-(:func:`dataclasses.replace` on the frozen settings, :meth:`Config.with_plugin_option`).
+``[service]``; every other table must be named after an installed output plugin and is
+validated against that plugin's ``Settings`` (:mod:`edge_arasl.registry` owns that rule).
+Unknown tables or keys and bad values are rejected with the file, the key and the reason, in
+one line, before anything starts. A missing table means its defaults, so an empty file is a
+valid config. Command-line flags override the file afterwards (:func:`dataclasses.replace` on
+the frozen settings, :meth:`Config.with_plugin_option`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from edge_arasl import registry
 from edge_arasl.decoder import DecoderSettings
 from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings
@@ -137,7 +138,7 @@ class Config:
         """Enable ``plugin`` with ``key = value`` set (a command-line flag), re-validated."""
         tables = {name: dict(table) for name, table in self.plugins.items()}
         tables.setdefault(plugin, {}).update({"enabled": True, key: value})
-        validate_plugin_tables(tables, self.where)
+        registry.validate_tables(tables, self.where, core=CORE_TABLES)
         return self.replace(plugins=tables)
 
     def enabled_plugins(self) -> list[str]:
@@ -176,26 +177,5 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
             core[name] = from_table(CORE_TABLES[name], table, f"{where}: [{name}]")
         else:
             plugin_tables[name] = table
-    validate_plugin_tables(plugin_tables, where)
+    registry.validate_tables(plugin_tables, where, core=CORE_TABLES)
     return Config(**core, plugins=plugin_tables, path=path)
-
-
-def validate_plugin_tables(tables: Mapping[str, Mapping[str, Any]], where: str) -> None:
-    """Check every plugin table against its plugin's ``Settings``, enabled or not.
-
-    A table named after no registered plugin is an error (most often a typo, which would
-    otherwise be ignored until someone wonders why the plugin never runs).
-    """
-    if not tables:
-        return
-    from edge_arasl.registry import scan, validate_tables  # entry points read only when needed
-
-    registered = scan()
-    for name in tables:
-        if name not in registered:
-            plugins = ", ".join(sorted(registered)) or "none"
-            raise UserError(
-                f"{where}: unknown table [{name}] (core tables: {', '.join(CORE_TABLES)}; "
-                f"installed plugins: {plugins})"
-            )
-    validate_tables(tables, where)

@@ -6,17 +6,21 @@ register its own::
     [project.entry-points."edge_arasl.plugins"]
     mqtt = "edge_arasl_plugins.mqtt:MqttPlugin"
 
-A plugin that cannot be imported (a missing optional dependency, a bug) is logged and left
-out; it becomes an error only when its config table enables it. Each config table is checked
-against its plugin's ``Settings`` whether enabled or not, so a typo fails ``config check``
-rather than the day someone turns the plugin on.
+This module alone decides which config tables are plugin tables and what they may hold. The
+entry points are read once per process (:func:`scan`, cached). A plugin that cannot be
+imported (a missing optional dependency, a bug) is logged and left out; it becomes an error
+only when its config table enables it. Each config table is checked against its plugin's
+``Settings`` whether enabled or not, so a typo fails ``config check`` rather than the day
+someone turns the plugin on; a table naming no installed plugin is an error, enabled or not.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -28,15 +32,12 @@ from edge_arasl.settings import from_table
 __all__ = [
     "PluginEntry",
     "build_plugins",
-    "discover",
     "plugin_settings",
     "scan",
     "validate_tables",
 ]
 
 log = logging.getLogger(__name__)
-
-_reported: set[tuple[str, str]] = set()  # broken plugins already logged, to log each once
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,13 @@ class PluginEntry:
     error: str | None = None
 
 
-def scan() -> dict[str, PluginEntry]:
-    """Every plugin registered in the entry-point group, loaded or broken, by name."""
+@functools.cache
+def scan() -> Mapping[str, PluginEntry]:
+    """Every plugin registered in the entry-point group, loaded or broken, by name.
+
+    Read once per process, so each broken plugin is logged once; ``scan.cache_clear()`` makes
+    the next call read the entry points again (after installing a plugin package at run time).
+    """
     entries: dict[str, PluginEntry] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.name if ep.dist is not None else None
@@ -67,15 +73,9 @@ def scan() -> dict[str, PluginEntry]:
             continue
         cls, error = _load(ep)
         entries[ep.name] = PluginEntry(ep.name, ep.value, dist, cls, error)
-        if error is not None and (ep.name, error) not in _reported:
-            _reported.add((ep.name, error))
+        if error is not None:
             log.warning("plugin %r (%s) cannot be loaded: %s", ep.name, ep.value, error)
-    return entries
-
-
-def discover() -> dict[str, type[OutputPlugin]]:
-    """The plugins that load, by name (broken ones are logged and left out)."""
-    return {name: e.cls for name, e in scan().items() if e.cls is not None}
+    return types.MappingProxyType(entries)
 
 
 def plugin_settings(cls: type[OutputPlugin], table: Mapping[str, Any], where: str) -> Any:
@@ -84,15 +84,18 @@ def plugin_settings(cls: type[OutputPlugin], table: Mapping[str, Any], where: st
     return from_table(cls.Settings, options, where)
 
 
-def validate_tables(tables: Mapping[str, Mapping[str, Any]], where: str) -> None:
+def validate_tables(
+    tables: Mapping[str, Mapping[str, Any]], where: str, *, core: Iterable[str] = ()
+) -> None:
     """Check every plugin table, enabled or not; raise :class:`UserError` on the first problem.
 
-    ``where`` names the file for messages, e.g. ``"config.toml"``. A table for a plugin that is
-    installed but broken is an error only when enabled.
+    ``where`` names the file for messages, e.g. ``"config.toml"``; ``core`` lists the config's
+    other tables for the message about a table that names no plugin. A table for a plugin that
+    is installed but broken is an error only when enabled.
     """
     entries = scan() if tables else {}
     for name, table in tables.items():
-        _check(name, table, entries, where)
+        _check(name, table, entries, where, tuple(core))
 
 
 def build_plugins(
@@ -119,7 +122,11 @@ def build_plugins(
 
 
 def _check(
-    name: str, table: Mapping[str, Any], entries: Mapping[str, PluginEntry], where: str
+    name: str,
+    table: Mapping[str, Any],
+    entries: Mapping[str, PluginEntry],
+    where: str,
+    core: tuple[str, ...] = (),
 ) -> tuple[type[OutputPlugin], Any] | None:
     """Validate one table: the plugin class and its settings, or None if it is not usable."""
     here = f"{where}: [{name}]"
@@ -129,11 +136,9 @@ def _check(
     if not isinstance(enabled, bool):
         raise UserError(f"{here}.enabled: expected true or false, got {enabled!r}")
     entry = entries.get(name)
-    if entry is None:
-        if enabled:
-            raise UserError(f"{here}: no plugin {name!r} is installed ({_installed(entries)})")
-        log.warning("%s: no plugin %r is installed; table ignored", here, name)
-        return None
+    if entry is None:  # most often a typo, which would otherwise go unnoticed
+        known = f"core tables: {', '.join(core)}; " if core else ""
+        raise UserError(f"{where}: unknown table [{name}] ({known}{_installed(entries)})")
     if entry.cls is None:
         if enabled:
             raise UserError(f"{here}: plugin {entry.target} cannot be loaded: {entry.error}")
@@ -144,7 +149,7 @@ def _check(
 def _installed(entries: Mapping[str, PluginEntry]) -> str:
     usable = sorted(name for name, e in entries.items() if e.cls is not None)
     broken = sorted(name for name, e in entries.items() if e.cls is None)
-    text = "installed: " + (", ".join(usable) or "none")
+    text = "installed plugins: " + (", ".join(usable) or "none")
     return text + (f"; cannot be loaded: {', '.join(broken)}" if broken else "")
 
 

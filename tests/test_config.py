@@ -14,7 +14,7 @@ from edge_arasl.config import CORE_TABLES, Config, ServiceSettings, load_config
 from edge_arasl.decoder import DecoderSettings
 from edge_arasl.errors import UserError
 from edge_arasl.region import Roi
-from edge_arasl.registry import discover
+from edge_arasl.registry import scan
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,7 +52,8 @@ def test_the_default_file_is_valid_and_equals_the_built_in_defaults():
 
 def test_the_default_file_documents_every_key_of_every_table_with_its_default():
     data = tomllib.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
-    tables = {**CORE_TABLES, **{name: cls.Settings for name, cls in discover().items()}}
+    plugins = {name: e.cls.Settings for name, e in scan().items() if e.cls is not None}
+    tables = {**CORE_TABLES, **plugins}
     for name, cls in tables.items():
         assert name in data, f"config.toml has no [{name}] table"
         expected = defaults_of(cls)
@@ -102,7 +103,10 @@ def test_values_are_typed_and_tables_merge_with_defaults(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[sourec]\nkind = 'video'\n", r"unknown table \[sourec\] \(core tables: source, "),
+        (
+            "[sourec]\nkind = 'video'\n",
+            r"unknown table \[sourec\] \(core tables: source, .*; installed plugins: .*mqtt",
+        ),
         ("[source]\nknd = 'video'\n", r"\[source\]: unknown key 'knd'"),
         ("[source]\nkind = 'webcam'\n", r"\[source\]\.kind: 'webcam' is not one of"),
         ("[source]\nkind = 'video'\n", r"\[source\]: path: required when kind = 'video'"),

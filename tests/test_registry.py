@@ -75,8 +75,9 @@ def installed(tmp_path, monkeypatch):
     lines = [f"{k} = {v}" for k, v in ENTRY_POINTS.items()]
     (dist_info / "entry_points.txt").write_text("[edge_arasl.plugins]\n" + "\n".join(lines) + "\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry, "_reported", set())
+    registry.scan.cache_clear()  # the scan cached before this package was installed
     yield
+    registry.scan.cache_clear()  # the next scan must not see it
     sys.modules.pop(MODULE, None)
 
 
@@ -102,14 +103,8 @@ def test_scan_loads_registered_plugins_and_explains_broken_ones(installed, caplo
     broken = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(broken) == 4 and all("cannot be loaded" in r.getMessage() for r in broken)
     caplog.clear()
-    registry.scan()
-    assert not caplog.records  # each broken plugin is reported once
-
-
-def test_discover_returns_only_the_plugins_that_load(installed):
-    found = registry.discover()
-    assert "echo" in found and "exploding" in found
-    assert not {"missing_dep", "not_a_plugin", "misnamed", "needs_value"} & set(found)
+    assert registry.scan() is entries  # read once per process
+    assert not caplog.records  # so each broken plugin is reported once
 
 
 def test_build_plugins_builds_the_enabled_tables_in_order(installed):
@@ -139,17 +134,30 @@ def test_enabled_must_be_a_boolean(installed):
         registry.validate_tables({"echo": {"enabled": "yes"}}, "cfg.toml")
 
 
-def test_an_enabled_unknown_plugin_lists_the_installed_ones(installed, caplog):
+@pytest.mark.parametrize("table", [{"enabled": True}, {"enabled": False}, {}])
+def test_a_table_of_no_installed_plugin_is_an_error_listing_the_installed_ones(installed, table):
     with pytest.raises(UserError) as info:
-        registry.build_plugins({"mqqt": {"enabled": True}}, make_context, "cfg.toml")
+        registry.build_plugins({"mqqt": table}, make_context, "cfg.toml")
     message = str(info.value)
-    assert message.startswith("cfg.toml: [mqqt]: no plugin 'mqqt' is installed (installed: ")
+    assert message.startswith("cfg.toml: unknown table [mqqt] (installed plugins: ")
     installed_part, broken_part = message.split("; cannot be loaded: ")
     assert "echo" in installed_part and "metrics" in installed_part
     assert "missing_dep" in broken_part and "missing_dep" not in installed_part
-    # Disabled, it is only a warning: a config may mention a plugin installed elsewhere.
-    assert registry.build_plugins({"mqqt": {}}, make_context, "cfg.toml") == []
-    assert "no plugin 'mqqt' is installed; table ignored" in caplog.text
+    with pytest.raises(UserError, match=r"^cfg.toml: unknown table \[mqqt\] \(core tables: a, b; "):
+        registry.validate_tables({"mqqt": table}, "cfg.toml", core=("a", "b"))
+
+
+def test_a_plugin_installed_after_the_first_scan_is_found_after_a_rescan(installed, tmp_path):
+    assert "late" not in registry.scan()
+    entry_points = tmp_path / "arasl_registry_test-1.0.dist-info" / "entry_points.txt"
+    entry_points.write_text(entry_points.read_text() + f"late = {MODULE}:Late\n")
+    (tmp_path / f"{MODULE}.py").write_text(
+        SOURCE + "\n\nclass Late(OutputPlugin):\n    name = 'late'\n"
+    )
+    sys.modules.pop(MODULE, None)
+    assert "late" not in registry.scan()  # cached
+    registry.scan.cache_clear()
+    assert registry.scan()["late"].cls is not None
 
 
 def test_an_enabled_broken_plugin_says_why_it_cannot_be_loaded(installed):

@@ -69,8 +69,9 @@ def installed(tmp_path, monkeypatch):
         "ghost = arasl_cli_no_such_module:Ghost\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry, "_reported", set())
+    registry.scan.cache_clear()
     yield
+    registry.scan.cache_clear()
     sys.modules.pop(MODULE, None)
 
 
