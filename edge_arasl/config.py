@@ -171,11 +171,11 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     core: dict[str, Any] = {}
     plugin_tables: dict[str, dict[str, Any]] = {}
     for name, table in data.items():
-        if not isinstance(table, dict):
-            raise UserError(f"{where}: unknown top-level key {name!r} (settings belong in tables)")
-        if name in CORE_TABLES:
+        if name in CORE_TABLES:  # from_table says so if it is not a table
             core[name] = from_table(CORE_TABLES[name], table, f"{where}: [{name}]")
-        else:
+        elif isinstance(table, dict) or name in registry.scan():
             plugin_tables[name] = table
+        else:
+            raise UserError(f"{where}: unknown top-level key {name!r} (settings belong in tables)")
     registry.validate_tables(plugin_tables, where, core=CORE_TABLES)
     return Config(**core, plugins=plugin_tables, path=path)

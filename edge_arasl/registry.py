@@ -129,16 +129,17 @@ def _check(
     core: tuple[str, ...] = (),
 ) -> tuple[type[OutputPlugin], Any] | None:
     """Validate one table: the plugin class and its settings, or None if it is not usable."""
+    entry = entries.get(name)
+    if entry is None:  # most often a typo, which would otherwise go unnoticed
+        shown = f"[{name}]" if name.isprintable() else repr(name)
+        known = f"core tables: {', '.join(core)}; " if core else ""
+        raise UserError(f"{where}: unknown table {shown} ({known}{_installed(entries)})")
     here = f"{where}: [{name}]"
     if not isinstance(table, Mapping):
         raise UserError(f"{here}: expected a table, got {type(table).__name__}")
     enabled = table.get("enabled", False)
     if not isinstance(enabled, bool):
         raise UserError(f"{here}.enabled: expected true or false, got {enabled!r}")
-    entry = entries.get(name)
-    if entry is None:  # most often a typo, which would otherwise go unnoticed
-        known = f"core tables: {', '.join(core)}; " if core else ""
-        raise UserError(f"{where}: unknown table [{name}] ({known}{_installed(entries)})")
     if entry.cls is None:
         if enabled:
             raise UserError(f"{here}: plugin {entry.target} cannot be loaded: {entry.error}")

@@ -41,6 +41,8 @@ class Range:
     off: float | None = None
 
     def __contains__(self, value: float) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
         if self.off is not None and value == self.off:
             return True
         return not (

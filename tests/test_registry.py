@@ -18,13 +18,13 @@ SOURCE = textwrap.dedent(
     '''
     from dataclasses import dataclass
 
-    from edge_arasl.plugin import OutputPlugin
+    from edge_arasl.plugin import OutputPlugin, bounded
 
 
     @dataclass(frozen=True)
     class EchoSettings:
         prefix: str = ">"
-        repeat: int = 1
+        repeat: int = bounded(1, ge=1, le=5)
 
 
     class EchoPlugin(OutputPlugin):
@@ -127,6 +127,14 @@ def test_unknown_and_badly_typed_keys_are_rejected_enabled_or_not(installed, ena
         registry.build_plugins({"echo": table}, make_context, "cfg.toml")
     with pytest.raises(UserError, match=r"^cfg.toml: \[echo\].repeat: expected an integer"):
         registry.validate_tables({"echo": {"enabled": enabled, "repeat": "2"}}, "cfg.toml")
+
+
+def test_a_third_party_plugin_declares_ranges_through_the_plugin_api(installed):
+    registry.validate_tables({"echo": {"repeat": 5}}, "cfg.toml")
+    with pytest.raises(
+        UserError, match=r"^cfg.toml: \[echo\]\.repeat: must be in \[1, 5\], got 6$"
+    ):
+        registry.validate_tables({"echo": {"repeat": 6}}, "cfg.toml")
 
 
 def test_enabled_must_be_a_boolean(installed):
