@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge_arasl.errors import UserError
-from edge_arasl.settings import bounded
+from edge_arasl.settings import bounded, secret
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -40,6 +40,7 @@ __all__ = [
     "StatusEvent",
     "WordEvent",
     "bounded",
+    "secret",
 ]
 
 ENTRY_POINT_GROUP = "edge_arasl.plugins"

@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 
 from edge_arasl.errors import UserError
 
-__all__ = ["Range", "bounded", "bounds", "from_table"]
+__all__ = ["Range", "bounded", "bounds", "from_table", "is_secret", "secret"]
 
 T = TypeVar("T")
 
 _RANGE = "edge_arasl.range"  # the dataclasses.field metadata key of a declared range
+_SECRET = "edge_arasl.secret"  # ... and of a value never printed (passwords)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,15 @@ def bounded(
     if default not in rng:
         raise ValueError(f"default {default!r} is not {rng}")
     return dataclasses.field(default=default, metadata={_RANGE: rng})
+
+
+def secret(default: str = "") -> Any:
+    """A string field that listings never print (a password): ``password: str = secret()``."""
+    return dataclasses.field(default=default, metadata={_SECRET: True})
+
+
+def is_secret(field: dataclasses.Field[Any]) -> bool:
+    return bool(field.metadata.get(_SECRET))
 
 
 def bounds(cls: type) -> dict[str, Range]:

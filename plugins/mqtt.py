@@ -35,6 +35,7 @@ from edge_arasl.plugin import (
     StatusEvent,
     WordEvent,
     bounded,
+    secret,
 )
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class MqttSettings:
     device_id: str = ""
     qos: int = bounded(1, ge=0, le=2)
     username: str = ""
-    password: str = ""
+    password: str = secret()
     tls: TlsSettings = field(default_factory=TlsSettings)
     #: MQTT carries it in 16 bits; 0 (no pings) would leave a dead broker unnoticed.
     keepalive: int = bounded(30, ge=1, le=65535, unit="s")

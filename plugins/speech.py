@@ -29,7 +29,14 @@ from typing import Literal
 
 import paho.mqtt.client as mqtt
 
-from edge_arasl.plugin import OutputPlugin, PluginError, SentenceEvent, WordEvent, bounded
+from edge_arasl.plugin import (
+    OutputPlugin,
+    PluginError,
+    SentenceEvent,
+    WordEvent,
+    bounded,
+    secret,
+)
 
 from .output_file import prepare_directory
 
@@ -47,7 +54,7 @@ class HermesSettings:
     host: str = "localhost"
     port: int = bounded(1883, ge=1, le=65535)
     username: str = ""
-    password: str = ""
+    password: str = secret()
     #: The satellite that should speak (Hermes "siteId").
     site_id: str = "default"
     #: Seconds start() waits for the broker before failing.

@@ -1,7 +1,8 @@
 """``edge-arasl plugins``: the installed output plugins and their settings.
 
-The plain listing is a config snippet per plugin (every setting at its default) that can be
-pasted into ``config.toml``; ``--json`` prints one JSON object per plugin per line.
+The plain listing is a config snippet per plugin (every setting at its default, with its type
+and declared range in a comment) that can be pasted into ``config.toml``; ``--json`` prints one
+JSON object per plugin per line.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import dataclasses
 import inspect
 import json
 import math
-from pathlib import PurePath
 from typing import Any
 
+from edge_arasl.cli.snippet import defaults, describe_fields, render_table
 from edge_arasl.registry import PluginEntry, scan
 
 
@@ -22,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "plugins",
         help="list the installed output plugins",
         description="List the output plugins registered under the entry-point group "
-        "edge_arasl.plugins, each with its settings at their defaults (a config.toml snippet).",
+        "edge_arasl.plugins, each with its settings at their defaults, types and ranges "
+        "(a config.toml snippet).",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per plugin per line")
     p.set_defaults(func=run)
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
 def describe(entry: PluginEntry) -> dict[str, Any]:
     """What ``--json`` prints for one plugin."""
     cls = entry.cls
+    fields = describe_fields(cls.Settings) if cls else []
     return {
         "name": entry.name,
         "target": entry.target,
@@ -50,7 +53,8 @@ def describe(entry: PluginEntry) -> dict[str, Any]:
         "summary": summary(cls) if cls else "",
         "wants_frames": cls.wants_frames if cls else None,
         "queue_size": cls.queue_size if cls else None,
-        "settings": {k: _jsonable(v) for k, v in defaults(cls).items()} if cls else {},
+        "settings": {k: _jsonable(v) for k, v in defaults(cls.Settings).items()} if cls else {},
+        "fields": [{**row, "default": _jsonable(row["default"])} for row in fields],
         "error": entry.error,
     }
 
@@ -61,18 +65,11 @@ def format_entry(entry: PluginEntry) -> str:
         return f"# {entry.name}: cannot be loaded ({entry.target}): {entry.error}"
     cls = entry.cls
     feeds = "frames and events" if cls.wants_frames else "events only"
-    lines = [
-        f"# {entry.name}: {summary(cls) or '(no description)'}",
-        f"# {entry.target}, {feeds}",
-        f"[{entry.name}]",
-        "enabled = false",
-    ]
-    for key, value in defaults(cls).items():
-        if value is None:
-            lines.append(f"# {key} = (not set)")
-        else:
-            lines.append(f"{key} = {_toml(value)}")
-    return "\n".join(lines)
+    head = [f"# {entry.name}: {summary(cls) or '(no description)'}", f"# {entry.target}, {feeds}"]
+    table = render_table(
+        entry.name, cls.Settings, defaults(cls.Settings), ["enabled = false  # bool"]
+    )
+    return "\n".join([*head, table])
 
 
 def summary(cls: type) -> str:
@@ -81,19 +78,6 @@ def summary(cls: type) -> str:
     if not doc:
         doc = inspect.getdoc(inspect.getmodule(cls)) or ""
     return doc.strip().splitlines()[0].strip() if doc.strip() else ""
-
-
-def defaults(cls: type | None) -> dict[str, Any]:
-    """Each setting of ``cls.Settings`` with its default value."""
-    if cls is None:
-        return {}
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(cls.Settings):
-        if f.default is not dataclasses.MISSING:
-            out[f.name] = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            out[f.name] = f.default_factory()
-    return out
 
 
 def _jsonable(value: Any) -> Any:
@@ -108,25 +92,3 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)  # paths and the like, as they would be written in TOML
-
-
-def _toml(value: Any) -> str:
-    """A default value as TOML (strings use JSON escapes, which TOML basic strings accept)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and math.isnan(value):
-        return "nan"
-    if isinstance(value, float) and math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    if isinstance(value, dict):
-        items = ", ".join(f"{k} = {_toml(v)}" for k, v in value.items() if v is not None)
-        return "{" + items + "}" if items else "{}"
-    if isinstance(value, PurePath):
-        value = str(value)
-    return json.dumps(str(value), ensure_ascii=False)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from edge_arasl.cli import main
+from edge_arasl.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,3 +33,32 @@ def test_a_bad_config_prints_one_line_and_exits_2(tmp_path):
         result.stderr
         == f"edge-arasl: error: {bad}: [source].fps: must be in (0, 1000] fps, got -1\n"
     )
+
+
+def test_show_prints_the_settings_that_apply_as_toml_that_loads_back(tmp_path, capsys):
+    path = tmp_path / "edge.toml"
+    path.write_text(
+        '[decoder.words]\nbeam = 8\n[mqtt]\nenabled = true\npassword = "hunter2"\n'
+        "[speech.hermes]\nport = 1884\n",
+        encoding="utf-8",
+    )
+    assert main(["config", "show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "beam = 8  # int, in [1, 1000]" in out
+    assert "keepalive = 30  # int, in [1, 65535] s" in out
+    assert "scan = 0.55  # float, 0 (off) or in [0.1, 1]" in out
+    assert 'kind = "picamera"  # "picamera" | "camera" | "video" | "images"' in out
+    assert "hunter2" not in out and "# password = (set, not shown)" in out
+    shown = tmp_path / "shown.toml"
+    shown.write_text(out, encoding="utf-8")
+    again, original = load_config(shown), load_config(path)
+    assert again.replace(path=None, plugins={}) == original.replace(path=None, plugins={})
+    assert again.plugins["speech"]["hermes"]["port"] == 1884
+    assert again.enabled_plugins() == ["mqtt"] and "password" not in again.plugins["mqtt"]
+
+
+def test_show_without_a_file_prints_the_defaults(capsys):
+    assert main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# The settings that apply (default config)")
+    assert "fps = 30.0  # float, in (0, 1000] fps" in out and "[mqtt]" not in out

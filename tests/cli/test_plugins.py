@@ -24,13 +24,13 @@ SOURCE = textwrap.dedent(
 
     from dataclasses import dataclass, field
 
-    from edge_arasl.plugin import OutputPlugin
+    from edge_arasl.plugin import OutputPlugin, bounded
 
 
     @dataclass(frozen=True)
     class BannerSettings:
         text: str = "سلام \\"quoted\\""
-        size: float = 1.5
+        size: float = bounded(1.5, gt=0, le=10, unit="em")
         sizes: tuple[int, ...] = (1, 2)
         tags: list[str] = field(default_factory=lambda: ["a"])
         font: str | None = None
@@ -93,6 +93,19 @@ def test_json_lists_each_plugin_with_its_settings_and_defaults(installed, capsys
             "font": None,
             "bold": True,
         },
+        "fields": [
+            {"key": "text", "type": "str", "default": 'سلام "quoted"', "range": None},
+            {
+                "key": "size",
+                "type": "float",
+                "default": 1.5,
+                "range": {"gt": 0, "le": 10, "unit": "em"},
+            },
+            {"key": "sizes", "type": "list of int", "default": [1, 2], "range": None},
+            {"key": "tags", "type": "list of str", "default": ["a"], "range": None},
+            {"key": "font", "type": "str", "default": None, "range": None},
+            {"key": "bold", "type": "bool", "default": True, "range": None},
+        ],
         "error": None,
     }
     assert rows["bare"]["summary"] == "Module docstring, used when the class has none."
@@ -116,7 +129,9 @@ def test_the_plain_listing_is_a_config_snippet_that_loads_back(installed, capsys
         "tags": ["a"],
         "bold": True,
     }  # font has no default value, so it is shown commented out
-    assert "# font = (not set)" in out
+    assert "# font = (not set)  # str" in out
+    assert "size = 1.5  # float, in (0, 10] em" in out
+    assert "keepalive = 30  # int, in [1, 65535] s" in out  # a built-in's declared range
     assert config["bare"] == {"enabled": False}
     # What it prints passes validation as it stands.
     tables = {name: table for name, table in config.items() if name in ("banner", "bare")}
