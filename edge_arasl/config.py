@@ -48,7 +48,8 @@ class SourceSettings:
     path: str = ""
     width: int = bounded(640, ge=1, le=MAX_SIDE, unit="px")
     height: int = bounded(480, ge=1, le=MAX_SIDE, unit="px")
-    fps: float = bounded(30.0, gt=0, le=1000, unit="fps")
+    #: From a frame every 10 s (an image folder as a slide show) to what any camera delivers.
+    fps: float = bounded(30.0, ge=0.1, le=1000, unit="fps")
     lores_width: int = bounded(320, ge=1, le=MAX_SIDE, unit="px")
     lores_height: int = bounded(240, ge=1, le=MAX_SIDE, unit="px")
     loop: bool = False

@@ -30,8 +30,9 @@ _SECRET = "edge_arasl.secret"  # ... and of a value never printed (passwords)
 class Range:
     """Allowed values of a numeric setting: ``ge``/``gt`` below, ``le``/``lt`` above.
 
-    ``off`` is one value outside the range that is also accepted, meaning "off" (as ``0``
-    for a feature whose working values start higher). ``unit`` only labels messages.
+    ``also`` is one value outside the range that is accepted too, with a meaning of its own
+    (``0`` for "off" or "take it from the source" where working values start higher).
+    ``unit`` only labels messages.
     """
 
     ge: float | None = None
@@ -39,12 +40,12 @@ class Range:
     le: float | None = None
     lt: float | None = None
     unit: str = ""
-    off: float | None = None
+    also: float | None = None
 
     def __contains__(self, value: float) -> bool:
         if isinstance(value, float) and not math.isfinite(value):
             return False
-        if self.off is not None and value == self.off:
+        if self.also is not None and value == self.also:
             return True
         return not (
             (self.ge is not None and value < self.ge)
@@ -67,7 +68,7 @@ class Range:
         else:
             text = "any finite number"
         text += f" {self.unit}" if self.unit else ""
-        return f"{_num(self.off)} (off) or {text}" if self.off is not None else text
+        return f"{_num(self.also)} or {text}" if self.also is not None else text
 
 
 def bounded(
@@ -78,14 +79,14 @@ def bounded(
     le: float | None = None,
     lt: float | None = None,
     unit: str = "",
-    off: float | None = None,
+    also: float | None = None,
 ) -> Any:
     """A dataclass field with ``default`` whose config value must lie in the given range.
 
     ``port: int = bounded(1883, ge=1, le=65535)``; the range is checked when the table is
     loaded (:func:`from_table`) and shown by ``edge-arasl plugins`` and ``config show``.
     """
-    rng = Range(ge=ge, gt=gt, le=le, lt=lt, unit=unit, off=off)
+    rng = Range(ge=ge, gt=gt, le=le, lt=lt, unit=unit, also=also)
     if default not in rng:
         raise ValueError(f"default {default!r} is not {rng}")
     return dataclasses.field(default=default, metadata={_RANGE: rng})

@@ -53,9 +53,9 @@ class VideoSettings(TextSettings):
     #: "mp4v" (OpenCV, .mp4), "mjpg" (OpenCV, .avi) or "h264" (PyAV extra, .mp4).
     codec: Literal["mp4v", "mjpg", "h264"] = "mp4v"
     #: Frames per second of the file; 0 takes the source's rate.
-    fps: float = bounded(0.0, ge=0, le=1000, unit="fps")
+    fps: float = bounded(0.0, ge=1, le=1000, unit="fps", also=0)
     #: Daemon only: start a new file every this many seconds (0: one file).
-    rotate_seconds: float = bounded(0.0, ge=0, le=86_400, unit="s")
+    rotate_seconds: float = bounded(0.0, ge=1, le=86_400, unit="s", also=0)
     #: Draw the text overlay (region, letter, running text) on the frames.
     overlay: bool = True
     #: H.264 quality (constant rate factor: lower is better and bigger); libx264's range.

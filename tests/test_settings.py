@@ -19,7 +19,7 @@ from edge_arasl.settings import Range, bounded, bounds, from_table
 class Sample:
     rate: float = bounded(1.0, gt=0, le=100, unit="Hz")
     count: int = bounded(3, ge=0, le=10)
-    scale: float = bounded(0.0, ge=0.5, lt=2, off=0)
+    scale: float = bounded(0.0, ge=0.5, lt=2, also=0)
     free: float = 1.0
     name: str = ""
 
@@ -35,17 +35,17 @@ def load(**table: object) -> Sample:
         (Range(ge=0.5, lt=2), "in [0.5, 2)"),
         (Range(ge=0), ">= 0"),
         (Range(lt=1.5, unit="s"), "< 1.5 s"),
-        (Range(ge=0.1, le=1, off=0), "0 (off) or in [0.1, 1]"),
+        (Range(ge=0.1, le=1, also=0), "0 or in [0.1, 1]"),
     ],
 )
 def test_a_range_reads_as_interval_notation(rng, text):
     assert str(rng) == text
 
 
-def test_a_range_holds_its_edges_and_its_off_value_only():
-    rng = Range(ge=0.5, lt=2, off=0)
+def test_a_range_holds_its_edges_and_its_extra_value_only():
+    rng = Range(ge=0.5, lt=2, also=0)
     assert 0.5 in rng and 1.999 in rng and 0 in rng
-    assert 2 not in rng and 0.4 not in rng and -0.0 in rng  # -0.0 == 0: off
+    assert 2 not in rng and 0.4 not in rng and -0.0 in rng  # -0.0 == 0
     assert math.nan not in Range(ge=0) and math.inf not in Range(ge=0)
 
 
@@ -56,7 +56,7 @@ def test_values_in_range_load_and_the_edges_are_as_declared():
         UserError, match=r"^s.toml: \[sample\]\.rate: must be in \(0, 100\] Hz, got 0$"
     ):
         load(rate=0)
-    with pytest.raises(UserError, match=r"\[sample\]\.scale: must be 0 \(off\) or in \[0.5, 2\)"):
+    with pytest.raises(UserError, match=r"\[sample\]\.scale: must be 0 or in \[0.5, 2\)"):
         load(scale=2.0)
     with pytest.raises(UserError, match=r"\[sample\]\.count: must be in \[0, 10\], got 11$"):
         load(count=11)
@@ -87,7 +87,7 @@ def test_bounds_lists_the_declared_ranges_by_field():
     assert bounds(Sample) == {
         "rate": Range(gt=0, le=100, unit="Hz"),
         "count": Range(ge=0, le=10),
-        "scale": Range(ge=0.5, lt=2, off=0),
+        "scale": Range(ge=0.5, lt=2, also=0),
     }
 
 

@@ -73,7 +73,7 @@ ANY_VALUE = st.recursive(
 def edges(rng: Range) -> list[float]:
     """The values at and just beyond each declared bound, where off-by-one mistakes live."""
     out: list[float] = []
-    for bound in (rng.ge, rng.gt, rng.le, rng.lt, rng.off):
+    for bound in (rng.ge, rng.gt, rng.le, rng.lt, rng.also):
         if bound is not None:
             out += [bound, bound - 1, bound + 1, math.nextafter(bound, -math.inf)]
             out += [math.nextafter(bound, math.inf)]

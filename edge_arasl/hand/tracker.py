@@ -56,7 +56,7 @@ class HandSettings:
     search_fps: float = bounded(15.0, ge=0, le=1000, unit="fps")
     hold_s: float = bounded(0.1, ge=0, le=10, unit="s")
     relook_s: float = bounded(2.0, ge=0, le=10, unit="s")
-    scan: float = bounded(0.55, ge=0.1, le=1, off=0)
+    scan: float = bounded(0.55, ge=0.1, le=1, also=0)
     smoothing_s: float = bounded(0.04, ge=0, le=10, unit="s")
     crop_scale: float = bounded(1.7, ge=1, le=4)
     cnn_alone_min: float = bounded(0.8, ge=0, le=1)

@@ -31,7 +31,7 @@ def test_a_bad_config_prints_one_line_and_exits_2(tmp_path):
     assert result.stdout == ""
     assert (
         result.stderr
-        == f"edge-arasl: error: {bad}: [source].fps: must be in (0, 1000] fps, got -1\n"
+        == f"edge-arasl: error: {bad}: [source].fps: must be in [0.1, 1000] fps, got -1\n"
     )
 
 
@@ -46,7 +46,7 @@ def test_show_prints_the_settings_that_apply_as_toml_that_loads_back(tmp_path, c
     out = capsys.readouterr().out
     assert "beam = 8  # int, in [1, 1000]" in out
     assert "keepalive = 30  # int, in [1, 65535] s" in out
-    assert "scan = 0.55  # float, 0 (off) or in [0.1, 1]" in out
+    assert "scan = 0.55  # float, 0 or in [0.1, 1]" in out
     assert 'kind = "picamera"  # "picamera" | "camera" | "video" | "images"' in out
     assert "hunter2" not in out and "# password = (set, not shown)" in out
     shown = tmp_path / "shown.toml"
@@ -61,4 +61,4 @@ def test_show_without_a_file_prints_the_defaults(capsys):
     assert main(["config", "show"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# The settings that apply (default config)")
-    assert "fps = 30.0  # float, in (0, 1000] fps" in out and "[mqtt]" not in out
+    assert "fps = 30.0  # float, in [0.1, 1000] fps" in out and "[mqtt]" not in out
