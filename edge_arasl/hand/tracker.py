@@ -53,7 +53,7 @@ class HandSettings:
 
     min_presence: float = bounded(0.5, gt=0, lt=1)
     min_palm_score: float = bounded(0.3, gt=0, lt=1)
-    search_fps: float = bounded(15.0, ge=0, le=1000, unit="fps")
+    search_fps: float = bounded(15.0, ge=0.1, le=1000, unit="fps", also=0)  # 0: every frame
     hold_s: float = bounded(0.1, ge=0, le=10, unit="s")
     relook_s: float = bounded(2.0, ge=0, le=10, unit="s")
     scan: float = bounded(0.55, ge=0.1, le=1, also=0)
