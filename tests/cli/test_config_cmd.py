@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from edge_arasl.cli import main
 from edge_arasl.config import load_config
 
@@ -62,3 +64,25 @@ def test_show_without_a_file_prints_the_defaults(capsys):
     out = capsys.readouterr().out
     assert out.startswith("# The settings that apply (default config)")
     assert "fps = 30.0  # float, in [0.1, 1000] fps" in out and "[mqtt]" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[srt]\nword_hold = nan\n", "[srt].word_hold"),
+        ("[video]\nfps = inf\n", "[video].fps"),
+        ("[mqtt]\ndrain_timeout = 1e308\n", "[mqtt].drain_timeout"),
+        ("[mqtt]\nkeepalive = 100000\n", "[mqtt].keepalive"),
+        ("[speech.hermes]\nconnect_timeout = -1\n", "[speech].hermes.connect_timeout"),
+        ("[decoder]\nword_timeout_s = 1e400\n", "[decoder].word_timeout_s"),
+        ("[source]\nwidth = 9223372036854775807\n", "[source].width"),
+    ],
+)
+def test_check_rejects_what_the_run_would_choke_on(tmp_path, capsys, text, key):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    assert main(["config", "check", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"edge-arasl: error: {bad}: {key}: ")
+    assert captured.err.count("\n") == 1
