@@ -37,7 +37,8 @@ class Overlay:
     happen, then :meth:`draw` frames. Not thread-safe: use it from one plugin's worker.
     """
 
-    def __init__(self, text: TextSettings = TextSettings()) -> None:  # noqa: B008 - frozen
+    def __init__(self, text: TextSettings | None = None) -> None:
+        text = text or TextSettings()
         self.font_path = find_font(text.font)
         self.engine: Engine = text.text_engine
         self.current: list[str] = []  # letters of the word being signed

@@ -100,7 +100,7 @@ def plausible(hint: Any, rng: Range | None) -> st.SearchStrategy[Any]:
     if hint is bool:
         return st.booleans()
     if hint is str:
-        return st.sampled_from(["", "x", "a/b", "+#", "out.jsonl", "/tmp/x"]) | st.text()
+        return st.sampled_from(["", "x", "a/b", "+#", "out.jsonl", "/srv/x"]) | st.text()
     if hint in (int, float) and rng is not None:
         return in_range(hint, rng) | st.sampled_from(edges(rng) + SPECIAL_NUMBERS)
     if hint in (int, float):
