@@ -18,7 +18,7 @@ from mqtt_broker import MQTT_USERS, Broker, Certs, Subscriber, make_certs
 
 from edge_arasl.errors import UserError
 from edge_arasl.plugin import LetterEvent, PluginContext, PluginError, StatusEvent, WordEvent
-from edge_arasl.settings import from_table
+from edge_arasl.settings import bounds, from_table
 
 DEVICE = "pi-kitchen"
 PREFIX = f"edge-arasl/{DEVICE}"
@@ -336,6 +336,20 @@ def test_settings_are_validated():
         from_table(MqttSettings, {"keepalive": 100_000}, "c.toml: [mqtt]")
     with pytest.raises(UserError, match="topic_prefix"):
         from_table(MqttSettings, {"topic_prefix": "a/#"}, "c.toml: [mqtt]")
+
+
+def test_the_largest_keepalive_the_settings_allow_is_one_paho_and_the_broker_accept(
+    mosquitto, tmp_path
+):
+    top = bounds(MqttSettings)["keepalive"].le
+    sub = Subscriber(mosquitto, f"{PREFIX}/letter")
+    plugin, _gauges = make_plugin(mosquitto, tmp_path, keepalive=top)
+    plugin.start()
+    plugin.on_letter(SALAM[0])
+    plugin.stop()
+    (message,) = sub.wait_for(lambda ms: len(ms) == 1)
+    assert json.loads(message.payload)["text"] == "س"
+    sub.close()
 
 
 def test_process_publishes_exactly_the_events_it_prints(mosquitto, demo_video, tmp_path):
