@@ -32,6 +32,11 @@ from edge_arasl.plugin import LetterEvent, OutputPlugin, PluginError, StatusEven
 
 log = logging.getLogger(__name__)
 
+#: Seconds stop() waits, after the drain, for the sender thread and then for the broker to
+#: take the explicit ``offline``; part of :attr:`MqttPlugin.stop_timeout`.
+SENDER_JOIN_S = 1.0
+OFFLINE_WAIT_S = 2.0
+
 
 @dataclass(frozen=True)
 class TlsSettings:
@@ -91,6 +96,13 @@ class MqttPlugin(OutputPlugin):
     wants_frames = False
 
     settings: MqttSettings
+
+    @property
+    def stop_timeout(self) -> float:
+        return self.settings.drain_timeout + SENDER_JOIN_S + OFFLINE_WAIT_S
+
+    def pending(self) -> int:
+        return len(self._queue)
 
     def start(self) -> None:
         s = self.settings
@@ -153,7 +165,7 @@ class MqttPlugin(OutputPlugin):
             self._stopping = True
             self._deadline = time.monotonic() + s.drain_timeout
             self._cond.notify_all()
-        self._sender.join(s.drain_timeout + 1.0)
+        self._sender.join(s.drain_timeout + SENDER_JOIN_S)
         with self._cond:
             left = len(self._queue)
         if left:
@@ -163,7 +175,7 @@ class MqttPlugin(OutputPlugin):
         if self._connected:
             info = self.client.publish(self.topics["status"], "offline", qos=1, retain=True)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
-                info.wait_for_publish(timeout=2.0)
+                info.wait_for_publish(timeout=OFFLINE_WAIT_S)
         self.client.disconnect()
         self.client.loop_stop()
         self._report()
