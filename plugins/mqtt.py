@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections import deque
@@ -121,6 +122,7 @@ class MqttPlugin(OutputPlugin):
         self._acked: deque[int] = deque(maxlen=256)  # mids acked before we learned them
         self._last_error = ""
         self.port = s.port or (8883 if s.tls.enabled else 1883)
+        _check_host(s.host, self.port)
         self.client = self._make_client()
         self.client.connect_async(s.host, self.port, s.keepalive)
         self.client.loop_start()
@@ -311,6 +313,18 @@ class MqttPlugin(OutputPlugin):
             )
             for key, sensor in sensors.items()
         ]
+
+
+def _check_host(host: str, port: int) -> None:
+    """A host name that does not resolve is refused at start; a resolver that is not up yet
+    (a Pi still booting) is not: paho keeps retrying."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno == socket.EAI_AGAIN:
+            log.warning("cannot resolve MQTT broker %s yet (%s); retrying", host, exc.strerror)
+            return
+        raise PluginError(f"[mqtt] host: cannot resolve {host!r}: {exc.strerror}") from None
 
 
 def _configure_tls(client: mqtt.Client, tls: TlsSettings) -> None:

@@ -367,3 +367,12 @@ def test_process_publishes_exactly_the_events_it_prints(mosquitto, demo_video, t
     kinds = sorted(messages, key=lambda m: json.loads(m.payload)["seq"])
     assert [m.topic.rsplit("/", 1)[1] for m in kinds] == [e["type"] for e in events]
     assert retained_status(mosquitto, "e2e-cam") == "offline"
+
+
+def test_a_host_that_does_not_resolve_fails_at_start(tmp_path):
+    broker = Broker(tmp_path)
+    plugin, _ = make_plugin(broker, tmp_path, host="no-such-broker.invalid")
+    with pytest.raises(
+        PluginError, match=r"^\[mqtt\] host: cannot resolve 'no-such-broker.invalid'"
+    ):
+        plugin.start()
