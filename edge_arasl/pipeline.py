@@ -14,12 +14,11 @@ feed a watchdog from the loop itself without the loop knowing about systemd.
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from edge_arasl.labels import text_for
 from edge_arasl.plugin import (
@@ -315,46 +314,3 @@ def open_pipeline(
     except BaseException:
         opened.close()
         raise
-
-
-class StopSignals:
-    """Within the block, the first SIGINT or SIGTERM stops the pipeline, attached now or later.
-
-    Entered before anything slow (config, models, plugins connecting), so a signal during
-    start-up ends the run cleanly too: the pipeline attached afterwards stops at once.
-    :attr:`caught` receives the signal numbers. The default handlers come back at the first
-    signal, so a second Ctrl-C interrupts a shutdown that hangs (and a second SIGTERM kills).
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.caught: list[int] = []
-        self._pipeline: Pipeline | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> StopSignals:
-        for sig in self.SIGNALS:
-            self._previous[sig] = signal.signal(sig, self._handler)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        for sig, old in self._previous.items():
-            signal.signal(sig, old)
-        self._pipeline = None
-
-    def attach(self, pipeline: Pipeline) -> None:
-        """Stop ``pipeline`` at the first signal, or now if one came already."""
-        self._pipeline = pipeline
-        if self.caught:
-            pipeline.stop()
-
-    def _handler(self, signum: int, _frame: object) -> None:
-        self.caught.append(signum)
-        log.info("%s received: stopping", signal.Signals(signum).name)
-        for sig in self.SIGNALS:  # a second signal acts as if we had not caught the first
-            signal.signal(
-                sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
-            )
-        if self._pipeline is not None:
-            self._pipeline.stop()

@@ -14,9 +14,10 @@ from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.dispatcher import Dispatcher
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC
-from edge_arasl.pipeline import Observer, Pipeline, StopSignals, build_pipeline
+from edge_arasl.pipeline import Observer, Pipeline, build_pipeline
 from edge_arasl.plugin import OutputPlugin, PluginContext
 from edge_arasl.region import FixedRegion, Roi
+from edge_arasl.signals import StopSignals
 from edge_arasl.sources.base import Frame, Source
 from edge_arasl.sources.delivery import LatestFrame, Paced, ReadAhead
 from edge_arasl.sources.video import VideoFile

@@ -27,9 +27,10 @@ from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import Config, SourceSettings, load_config
 from edge_arasl.dispatcher import Dispatcher
 from edge_arasl.errors import UserError
-from edge_arasl.pipeline import Observer, Pipeline, StopSignals, Summary, open_pipeline
+from edge_arasl.pipeline import Observer, Pipeline, Summary, open_pipeline
 from edge_arasl.plugin import FrameEvent, LetterEvent, SentenceEvent, WordEvent
 from edge_arasl.region import Roi
+from edge_arasl.signals import StopSignals
 
 #: Exit status when an enabled output failed (the others and the text are complete).
 EXIT_OUTPUT_FAILED = 1
@@ -67,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     for flag, (_plugin, _key, text) in PLUGIN_FLAGS.items():
         p.add_argument(flag, metavar="FILE", help=text)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, stop_signals=True)  # takes over signals caught while starting
 
 
 def _flag_dest(flag: str) -> str:

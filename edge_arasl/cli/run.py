@@ -16,8 +16,9 @@ from pathlib import Path
 
 from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import Config
-from edge_arasl.pipeline import Observer, StopSignals, open_pipeline
+from edge_arasl.pipeline import Observer, open_pipeline
 from edge_arasl.service import Service
+from edge_arasl.signals import StopSignals
 
 log = logging.getLogger("edge_arasl.run")
 
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="config file (default: the built-in defaults that config.toml documents)",
     )
     add_hand_argument(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, stop_signals=True)  # takes over signals caught while starting
 
 
 def run(args: argparse.Namespace) -> int:
