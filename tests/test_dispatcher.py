@@ -435,3 +435,22 @@ def test_gauges_are_copied_under_the_lock_while_a_plugin_thread_writes():
     final["mqtt"]["key0"] = -1.0  # a copy: the plugin's values are untouched
     assert gauges.snapshot()["mqtt"]["key0"] == 0.0
     assert all(len(s.get("mqtt", {})) <= 20000 for s in snapshots)
+
+
+def test_a_stuck_plugin_in_the_daemon_stops_collecting_events(monkeypatch):
+    monkeypatch.setattr("edge_arasl.dispatcher.STALL_S", 0.2)
+    stuck = Gated("stuck", queue_size=2)
+    d = Dispatcher([stuck], drop_frames=True)
+    d.start()
+    d.publish(frame(0))
+    assert stuck.entered.wait(10)
+    for i in range(1, 100_000):  # a daemon keeps going; the stuck plugin's inbox must not grow
+        d.publish(letter(i))
+        if d.failed:
+            break
+        threading.Event().wait(0.01)
+    assert d.failed == {"stuck": "on_frame did not return within 0.2 s"}
+    d.publish(letter(0))
+    assert d.queue_depths == {"stuck": 0}
+    assert d.stop(timeout=30)  # not waited for
+    stuck.release.set()
