@@ -21,7 +21,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import Config, SourceSettings, load_config
@@ -78,7 +78,7 @@ def _flag_dest(flag: str) -> str:
 def run(args: argparse.Namespace) -> int:
     with StopSignals() as signals:  # first: a signal while models load still ends cleanly
         config = _config(args)
-        kind = "images" if args.video.is_dir() else "video"
+        kind: Literal["images", "video"] = "images" if args.video.is_dir() else "video"
         observers: list[Observer] = []
         if args.json:
             observers.append(JsonLines(sys.stdout))

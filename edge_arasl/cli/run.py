@@ -17,6 +17,7 @@ from pathlib import Path
 from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import Config
 from edge_arasl.pipeline import Observer, open_pipeline
+from edge_arasl.region import Mode
 from edge_arasl.service import Service
 from edge_arasl.signals import StopSignals
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_pipeline(
-    config: Config, observers: Sequence[Observer], signals: StopSignals, hand: str | None = None
+    config: Config, observers: Sequence[Observer], signals: StopSignals, hand: Mode | None = None
 ) -> bool:
     """One pipeline run on ``config`` (``hand`` overrides its region mode); True if
     SIGINT/SIGTERM stopped it."""
