@@ -14,20 +14,20 @@ feed a watchdog from the loop itself without the loop knowing about systemd.
 from __future__ import annotations
 
 import logging
-import signal
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge_arasl.labels import text_for
 from edge_arasl.plugin import (
+    HOOKS,
+    EventHooks,
     FrameEvent,
+    Gauges,
     LetterEvent,
     PluginContext,
-    SentenceEvent,
     StatusEvent,
     WordEvent,
 )
@@ -38,7 +38,7 @@ from edge_arasl.stats import RunStats
 
 if TYPE_CHECKING:
     from edge_arasl.classifier import Classifier
-    from edge_arasl.config import Config
+    from edge_arasl.config import Config, SourceSettings
     from edge_arasl.decoder import Event, LetterDecoder
     from edge_arasl.dispatcher import Dispatcher
     from edge_arasl.landmark_classifier import LandmarkClassifier
@@ -46,31 +46,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Observer:
+class Observer(EventHooks):
     """Synchronous hooks into the loop; override what you need. Keep them quick.
 
-    ``on_frame`` runs after every processed frame (so it doubles as a liveness signal),
-    ``on_status`` for every status report (``starting``, periodic ``running``, ``stopping``),
-    ``on_stop`` once at the end, also after an error.
+    The event hooks are the plugins' own (:class:`~edge_arasl.plugin.EventHooks`, so a
+    misspelt one fails when the class is made): ``on_frame`` runs after every processed frame
+    (so it doubles as a liveness signal), ``on_status`` for every status report (``starting``,
+    periodic ``running``, ``stopping``). Observers add ``on_start`` and ``on_stop`` (once at
+    the end, also after an error).
     """
+
+    declares_hooks = ("on_start", "on_stop")
 
     def on_start(self, pipeline: Pipeline) -> None:
         """The source is open and the plugins have started; no frame read yet."""
-
-    def on_frame(self, event: FrameEvent) -> None:
-        """A frame was classified and decoded."""
-
-    def on_letter(self, letter: LetterEvent) -> None:
-        """A letter was recognised."""
-
-    def on_word(self, word: WordEvent) -> None:
-        """A word was finished."""
-
-    def on_sentence(self, sentence: SentenceEvent) -> None:
-        """A sentence (the words since the last long pause) was finished."""
-
-    def on_status(self, status: StatusEvent) -> None:
-        """A status report was sent to the plugins."""
 
     def on_stop(self, summary: Summary) -> None:
         """The run is over and the plugins are flushed and stopped."""
@@ -115,7 +104,7 @@ class Pipeline:
         *,
         observers: Iterable[Observer] = (),
         status_interval: float = 1.0,
-        gauges: dict[str, dict[str, float]] | None = None,
+        gauges: Gauges | None = None,
         record: bool = True,
         landmarks: LandmarkClassifier | None = None,
         cnn_alone_min: float = 1.0,
@@ -128,8 +117,12 @@ class Pipeline:
         self.decoder = decoder
         self.dispatcher = dispatcher
         self.observers = list(observers)
+        self._observer_hooks = {
+            hook: [getattr(o, hook) for o in self.observers]
+            for hook in (*HOOKS.values(), *Observer.declares_hooks)
+        }
         self.status_interval = status_interval
-        self.gauges = gauges if gauges is not None else {}
+        self.gauges = gauges if gauges is not None else Gauges()
         self.stats = RunStats()
         self._stop_requested = False
         self._texts = dict(zip(classifier.classes, map(text_for, classifier.classes), strict=True))
@@ -138,6 +131,7 @@ class Pipeline:
         """Ask the loop to finish after the current frame; safe from a signal handler."""
         self._stop_requested = True
         self.source.interrupt()
+        self.dispatcher.interrupt()  # a file read at a stuck plugin's pace waits no more
 
     @property
     def stopping(self) -> bool:
@@ -197,8 +191,7 @@ class Pipeline:
             hand_box=None if located is None else located.hand_box,
             landmarks=None if located is None else located.landmarks,
         )
-        self.dispatcher.frame(event)
-        self._notify("on_frame", event)
+        self._publish(event)
 
     def _emit(self, events: Iterable[Event], summary: Summary) -> None:
         for event in events:
@@ -206,32 +199,33 @@ class Pipeline:
                 self.stats.letter(event)
                 if self.record:
                     summary.letters.append(event)
-                self.dispatcher.letter(event)
-                self._notify("on_letter", event)
-            elif isinstance(event, SentenceEvent):
-                self.dispatcher.sentence(event)
-                self._notify("on_sentence", event)
-            else:
+            elif isinstance(event, WordEvent):
                 self.stats.word(event)
                 if self.record:
                     summary.words.append(event)
-                self.dispatcher.word(event)
-                self._notify("on_word", event)
+            self._publish(event)
 
     def _report(self, state: str) -> None:
+        d = self.dispatcher
         status = self.stats.status(
             state,
             frames_dropped=self.source.dropped,
-            plugin_errors=self.dispatcher.errors,
-            plugin_frames_dropped=self.dispatcher.frames_dropped,
-            plugin_gauges=self.gauges,
+            plugin_errors=d.errors,
+            plugin_frames_dropped=d.frames_dropped,
+            plugin_gauges=self.gauges.snapshot(),
+            plugin_failed=d.failed,
+            plugin_queue_depths=d.queue_depths,
         )
-        self.dispatcher.status(status)
-        self._notify("on_status", status)
+        self._publish(status)
+
+    def _publish(self, event: FrameEvent | Event | StatusEvent) -> None:
+        """To the plugins (queued), then to the observers (now, in this thread)."""
+        self.dispatcher.publish(event)
+        self._notify(HOOKS[type(event)], event)
 
     def _notify(self, hook: str, arg: object) -> None:
-        for observer in self.observers:
-            getattr(observer, hook)(arg)
+        for method in self._observer_hooks[hook]:
+            method(arg)
 
 
 def build_pipeline(
@@ -268,7 +262,7 @@ def build_pipeline(
         settings.landmark_model or None, num_threads=settings.threads, backend=classifier.backend
     )
     decoder = LetterDecoder(classifier.classes, config.decoder)
-    gauges: dict[str, dict[str, float]] = {}
+    gauges = Gauges()
     device_id = config.service.resolved_device_id
     state_dir: Path = config.service.resolved_state_dir
 
@@ -299,30 +293,24 @@ def build_pipeline(
     )
 
 
-@contextmanager
-def stop_on_signals(
-    pipeline: Pipeline, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
-) -> Iterator[list[int]]:
-    """Within the block, the first of ``signals`` stops ``pipeline`` cleanly.
+def open_pipeline(
+    config: Config,
+    *,
+    mode: str,
+    realtime: bool,
+    source: SourceSettings | None = None,
+    observers: Iterable[Observer] = (),
+    record: bool = True,
+) -> Pipeline:
+    """Open ``source`` (default: the config's) and build the pipeline around it.
 
-    Yields a list that receives the signal numbers caught. The default handlers come back at
-    once, so a second Ctrl-C interrupts a shutdown that hangs (and a second SIGTERM kills).
+    The source is closed again if building fails (a bad plugin table, a missing model).
     """
-    caught: list[int] = []
-    previous = {sig: signal.getsignal(sig) for sig in signals}
+    from edge_arasl.sources import open_source
 
-    def handler(signum: int, _frame: object) -> None:
-        caught.append(signum)
-        log.info("%s received: stopping", signal.Signals(signum).name)
-        for sig in signals:  # a second signal acts as if we had not caught the first
-            default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
-            signal.signal(sig, default)
-        pipeline.stop()
-
-    for sig in signals:
-        signal.signal(sig, handler)
+    opened = open_source(source or config.source, realtime=realtime)
     try:
-        yield caught
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        return build_pipeline(config, opened, mode=mode, observers=observers, record=record)
+    except BaseException:
+        opened.close()
+        raise

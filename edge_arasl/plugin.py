@@ -18,6 +18,9 @@ declared with :func:`bounded` must lie in its range).
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import threading
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,7 +170,9 @@ class StatusEvent:
     ``state`` is ``"starting"``, ``"running"`` or ``"stopping"``. Counters are totals since
     start. ``inference_buckets`` holds cumulative counts of inference latency at or under each
     bound in milliseconds (Prometheus-style), with ``inference_ms_sum`` their total.
-    ``plugin_gauges`` holds values plugins report through :meth:`PluginContext.gauge`.
+    ``plugin_gauges`` holds values plugins report through :meth:`PluginContext.gauge`,
+    ``plugin_failed`` why a plugin was given up on (its later events are skipped) and
+    ``plugin_queue_depths`` the frames and events waiting for each plugin.
     """
 
     state: str
@@ -184,6 +189,8 @@ class StatusEvent:
     plugin_errors: Mapping[str, int] = field(default_factory=dict)
     plugin_frames_dropped: Mapping[str, int] = field(default_factory=dict)
     plugin_gauges: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    plugin_failed: Mapping[str, str] = field(default_factory=dict)
+    plugin_queue_depths: Mapping[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -194,6 +201,26 @@ class StatusEvent:
 @dataclass(frozen=True)
 class NoSettings:
     """Settings of a plugin that takes none."""
+
+
+class Gauges:
+    """The values plugins report, by plugin and key.
+
+    Plugins report from any of their threads (paho's network thread, say) while the loop
+    copies the values into a status report, so both go through one lock.
+    """
+
+    def __init__(self, values: dict[str, dict[str, float]] | None = None) -> None:
+        self._values = values if values is not None else {}
+        self._lock = threading.Lock()
+
+    def set(self, plugin: str, key: str, value: float) -> None:
+        with self._lock:
+            self._values.setdefault(plugin, {})[key] = float(value)
+
+    def snapshot(self) -> dict[str, dict[str, float]]:
+        with self._lock:
+            return {name: dict(values) for name, values in self._values.items()}
 
 
 class PluginContext:
@@ -208,7 +235,7 @@ class PluginContext:
         state_dir: Path,
         fps: float | None = None,
         frame_size: tuple[int, int] | None = None,
-        gauges: dict[str, dict[str, float]] | None = None,
+        gauges: Gauges | dict[str, dict[str, float]] | None = None,
     ) -> None:
         self.name = name
         self.device_id = device_id
@@ -216,39 +243,31 @@ class PluginContext:
         self.state_dir = state_dir
         self.fps = fps  # the source's frame rate when known
         self.frame_size = frame_size  # (width, height) when known before the first frame
-        self._gauges = gauges if gauges is not None else {}
+        self._gauges = gauges if isinstance(gauges, Gauges) else Gauges(gauges)
 
     def gauge(self, key: str, value: float) -> None:
         """Report a value (queue depth, connection state...) carried in every StatusEvent."""
-        self._gauges.setdefault(self.name, {})[key] = float(value)
+        self._gauges.set(self.name, key, value)
 
 
-class OutputPlugin:
-    """Base class of output plugins: override what you need; every hook runs in one thread.
+class EventHooks:
+    """The event hooks, shared by output plugins and the loop's observers.
 
-    Subclasses set ``name`` (the config table and entry-point name) and, if they take options,
-    ``Settings`` (a dataclass whose fields all have defaults). ``wants_frames = False`` spares
-    event-only plugins the frame traffic. ``queue_size`` bounds the frames waiting for this
-    plugin; beyond it frames are dropped and counted, never letters, words or status.
+    :data:`HOOKS` is read from this class, so the hooks are declared here only. A subclass
+    whose ``on_*`` method overrides no hook of its bases (a typo such as ``on_leter``, which
+    would silently never run) or cannot take that hook's arguments is rejected with a
+    ``TypeError`` when the class is created, that is when its plugin is loaded. A class that
+    adds hooks of its own names them in ``declares_hooks``.
     """
 
-    name: ClassVar[str] = ""
-    Settings: ClassVar[type] = NoSettings
-    wants_frames: ClassVar[bool] = True
-    queue_size: ClassVar[int] = 8
+    declares_hooks: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, settings: Any, context: PluginContext) -> None:
-        self.settings = settings
-        self.context = context
-
-    def start(self) -> None:
-        """Open outputs. Raise :class:`PluginError` for a problem the user can fix."""
-
-    def stop(self) -> None:
-        """Flush and close outputs; called once, also after errors elsewhere."""
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _check_hooks(cls)
 
     def on_frame(self, frame: FrameEvent) -> None:
-        """A processed frame (may be skipped when this plugin falls behind)."""
+        """A processed frame."""
 
     def on_letter(self, letter: LetterEvent) -> None:
         """A recognised letter."""
@@ -261,3 +280,76 @@ class OutputPlugin:
 
     def on_status(self, status: StatusEvent) -> None:
         """A periodic status report."""
+
+
+def _event_hooks() -> dict[type, str]:
+    """Each event type and the hook that receives it, from :class:`EventHooks`."""
+    hooks: dict[type, str] = {}
+    for name, function in vars(EventHooks).items():
+        if name.startswith("on_"):
+            hints = typing.get_type_hints(function)
+            (event_type,) = (t for key, t in hints.items() if key != "return")
+            hooks[event_type] = name
+    return hooks
+
+
+#: Event type -> the name of the hook that receives it (``FrameEvent`` -> ``"on_frame"``).
+HOOKS: Mapping[type, str] = _event_hooks()
+
+
+def _check_hooks(cls: type) -> None:
+    """Reject ``on_*`` methods (and ``start``/``stop``) that are no hook or take other arguments."""
+    for name, value in vars(cls).items():
+        if not (name.startswith("on_") or name in ("start", "stop")):
+            continue
+        if name in vars(cls).get("declares_hooks", ()):
+            continue
+        base = next((vars(b)[name] for b in cls.__mro__[1:] if name in vars(b)), None)
+        where = f"{cls.__module__}.{cls.__qualname__}.{name}"
+        if base is None:
+            if name in ("start", "stop"):
+                continue
+            known = sorted(n for b in cls.__mro__[1:] for n in vars(b) if n.startswith("on_"))
+            raise TypeError(f"{where} is not a hook (hooks: {', '.join(known)})")
+        expected = list(inspect.signature(base).parameters)
+        try:
+            inspect.signature(value).bind(*expected)
+        except (TypeError, ValueError):
+            raise TypeError(f"{where} must take ({', '.join(expected)}) like the hook") from None
+
+
+class OutputPlugin(EventHooks):
+    """Base class of output plugins: override what you need; every hook runs in one thread.
+
+    Subclasses set ``name`` (the config table and entry-point name) and, if they take options,
+    ``Settings`` (a dataclass whose fields all have defaults). ``wants_frames = False`` spares
+    event-only plugins the frame traffic. ``queue_size`` bounds the frames waiting for this
+    plugin; beyond it frames are dropped and counted, never letters, words or status.
+    A plugin that keeps a queue of its own (waiting for a broker, say) says how long its
+    ``stop()`` may drain it in :attr:`stop_timeout` and how much is still in it in
+    :meth:`pending`, so a stop that is cut short counts what was lost.
+    """
+
+    name: ClassVar[str] = ""
+    Settings: ClassVar[type] = NoSettings
+    wants_frames: ClassVar[bool] = True
+    queue_size: ClassVar[int] = 8
+
+    def __init__(self, settings: Any, context: PluginContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    @property
+    def stop_timeout(self) -> float:
+        """Seconds ``stop()`` may spend draining beyond the dispatcher's own stop limit."""
+        return 0.0
+
+    def pending(self) -> int:
+        """Items this plugin took but has not delivered yet (its own queue, if it has one)."""
+        return 0
+
+    def start(self) -> None:
+        """Open outputs. Raise :class:`PluginError` for a problem the user can fix."""
+
+    def stop(self) -> None:
+        """Flush and close outputs; called once, also after errors elsewhere."""

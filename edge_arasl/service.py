@@ -192,8 +192,9 @@ class Service(Observer):
 
 
 def status_line(status: StatusEvent) -> str:
-    """One line for ``systemctl status``: state, frame rate, last letter, counts."""
+    """One line for ``systemctl status``: state, frame rate, last letter, counts, failed plugins."""
+    failed = f"; failed: {', '.join(sorted(status.plugin_failed))}" if status.plugin_failed else ""
     return (
         f"{status.state}: {status.fps:.1f} fps, last letter {status.last_letter or '-'},"
-        f" {status.letters} letters, {status.words} words"
+        f" {status.letters} letters, {status.words} words{failed}"
     )

@@ -88,6 +88,8 @@ class RunStats:
         plugin_errors: Mapping[str, int] | None = None,
         plugin_frames_dropped: Mapping[str, int] | None = None,
         plugin_gauges: Mapping[str, Mapping[str, float]] | None = None,
+        plugin_failed: Mapping[str, str] | None = None,
+        plugin_queue_depths: Mapping[str, int] | None = None,
     ) -> StatusEvent:
         """A snapshot; the frame rate is measured since the previous snapshot."""
         self._update_fps()
@@ -105,5 +107,7 @@ class RunStats:
             inference_buckets=self.inference_buckets(),
             plugin_errors=dict(plugin_errors or {}),
             plugin_frames_dropped=dict(plugin_frames_dropped or {}),
-            plugin_gauges={k: dict(v) for k, v in list((plugin_gauges or {}).items())},
+            plugin_gauges={k: dict(v) for k, v in (plugin_gauges or {}).items()},
+            plugin_failed=dict(plugin_failed or {}),
+            plugin_queue_depths=dict(plugin_queue_depths or {}),
         )

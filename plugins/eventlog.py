@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from edge_arasl.plugin import LetterEvent, OutputPlugin, SentenceEvent, StatusEvent, WordEvent
 
-from .output_file import output_path, prepare_directory
+from .output_file import output_path, prepare_file, write_failed
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,12 @@ class EventLogPlugin(OutputPlugin):
             self._write({"type": "status", **status.to_dict()})
 
     def stop(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        file, self._file = self._file, None
+        if file is not None:
+            try:
+                file.close()  # closed even when its last flush fails
+            except OSError as exc:
+                raise write_failed(self.context, self._path, exc) from None
 
     def _write(self, record: dict[str, Any]) -> None:
         now = time.time()
@@ -67,14 +70,17 @@ class EventLogPlugin(OutputPlugin):
             self._open(now)
         record = {**record, "device_id": self.context.device_id, "wall_time": round(now, 3)}
         assert self._file is not None
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise write_failed(self.context, self._path, exc) from None
 
     def _open(self, now: float) -> None:
         path = output_path(self.settings.path, self.context, now)
         if path == self._path:
             return
-        prepare_directory(path, self.context)
+        prepare_file(path, self.context)
         self.stop()
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed in stop)
         self._path = path

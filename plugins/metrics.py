@@ -140,8 +140,22 @@ class MetricsPlugin(OutputPlugin):
             out.metric(f"edge_arasl_{name}", "counter", help_)
             for plugin, value in sorted(per_plugin.items()):
                 out.sample(f"edge_arasl_{name}", value, plugin=plugin)
+        self._plugin_health(out, st)
         self._plugin_gauges(out, st)
         return out.text()
+
+    @staticmethod
+    def _plugin_health(out: _Exposition, st: StatusEvent) -> None:
+        plugins = sorted(st.plugin_errors.keys() | st.plugin_failed.keys())
+        out.metric(
+            "edge_arasl_plugin_failed", "gauge", "1 for a plugin given up on (events skipped)."
+        )
+        for plugin in plugins:
+            out.sample("edge_arasl_plugin_failed", int(plugin in st.plugin_failed), plugin=plugin)
+        name = "edge_arasl_dispatcher_queue_depth"
+        out.metric(name, "gauge", "Frames and events waiting for a plugin.")
+        for plugin, depth in sorted(st.plugin_queue_depths.items()):
+            out.sample(name, depth, plugin=plugin)
 
     @staticmethod
     def _histogram(out: _Exposition, st: StatusEvent) -> None:

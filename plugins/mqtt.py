@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections import deque
@@ -39,6 +40,11 @@ from edge_arasl.plugin import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Seconds stop() waits, after the drain, for the sender thread and then for the broker to
+#: take the explicit ``offline``; part of :attr:`MqttPlugin.stop_timeout`.
+SENDER_JOIN_S = 1.0
+OFFLINE_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,13 @@ class MqttPlugin(OutputPlugin):
 
     settings: MqttSettings
 
+    @property
+    def stop_timeout(self) -> float:
+        return self.settings.drain_timeout + SENDER_JOIN_S + OFFLINE_WAIT_S
+
+    def pending(self) -> int:
+        return len(self._queue)
+
     def start(self) -> None:
         s = self.settings
         self.device_id = s.device_id or self.context.device_id
@@ -112,6 +125,7 @@ class MqttPlugin(OutputPlugin):
         self._acked: deque[int] = deque(maxlen=256)  # mids acked before we learned them
         self._last_error = ""
         self.port = s.port or (8883 if s.tls.enabled else 1883)
+        _check_host(s.host, self.port)
         self.client = self._make_client()
         self.client.connect_async(s.host, self.port, s.keepalive)
         self.client.loop_start()
@@ -156,7 +170,7 @@ class MqttPlugin(OutputPlugin):
             self._stopping = True
             self._deadline = time.monotonic() + s.drain_timeout
             self._cond.notify_all()
-        self._sender.join(s.drain_timeout + 1.0)
+        self._sender.join(s.drain_timeout + SENDER_JOIN_S)
         with self._cond:
             left = len(self._queue)
         if left:
@@ -166,7 +180,7 @@ class MqttPlugin(OutputPlugin):
         if self._connected:
             info = self.client.publish(self.topics["status"], "offline", qos=1, retain=True)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
-                info.wait_for_publish(timeout=2.0)
+                info.wait_for_publish(timeout=OFFLINE_WAIT_S)
         self.client.disconnect()
         self.client.loop_stop()
         self._report()
@@ -302,6 +316,18 @@ class MqttPlugin(OutputPlugin):
             )
             for key, sensor in sensors.items()
         ]
+
+
+def _check_host(host: str, port: int) -> None:
+    """A host name that does not resolve is refused at start; a resolver that is not up yet
+    (a Pi still booting) is not: paho keeps retrying."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno == socket.EAI_AGAIN:
+            log.warning("cannot resolve MQTT broker %s yet (%s); retrying", host, exc.strerror)
+            return
+        raise PluginError(f"[mqtt] host: cannot resolve {host!r}: {exc.strerror}") from None
 
 
 def _configure_tls(client: mqtt.Client, tls: TlsSettings) -> None:

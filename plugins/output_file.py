@@ -35,6 +35,31 @@ def prepare_directory(path: Path, context: PluginContext) -> None:
         raise PluginError(f"[{context.name}] path: cannot write to {path.parent}")
 
 
+def prepare_file(path: Path, context: PluginContext) -> None:
+    """Check at start that ``path`` can be written: its folder made, not a folder itself.
+
+    Opening it for appending finds what a path check cannot (a dangling link, a read-only
+    file system); a file that did not exist before is removed again.
+    """
+    prepare_directory(path, context)
+    if path.is_dir():
+        raise PluginError(f"[{context.name}] path: {path} is a folder, not a file")
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise PluginError(f"[{context.name}] path: cannot write {path}: {exc.strerror}") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
+def write_failed(context: PluginContext, path: Path | None, exc: OSError) -> PluginError:
+    """The error of a file that could not be written (a full disk): the output has a hole now,
+    so the plugin is given up on rather than retried on every event."""
+    return PluginError(f"[{context.name}] cannot write {path}: {exc.strerror or exc}")
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` so readers never see a half-written file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

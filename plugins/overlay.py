@@ -19,7 +19,7 @@ import numpy as np
 from edge_arasl.plugin import FrameEvent, LetterEvent, OutputPlugin, WordEvent, bounded
 
 from .arabic_text import ArabicTextRenderer, Engine, TextSettings, find_font
-from .output_file import output_path, prepare_directory, write_atomically
+from .output_file import output_path, prepare_file, write_atomically
 
 BGR = tuple[int, int, int]
 TEXT_COLOR: BGR = (255, 255, 255)
@@ -181,7 +181,7 @@ class OverlayPlugin(OutputPlugin):
         s = self.settings
         self.overlay = Overlay(s)
         self.path = output_path(s.path, self.context)
-        prepare_directory(self.path, self.context)
+        prepare_file(self.path, self.context)
         self._last: float | None = None
 
     def on_letter(self, letter: LetterEvent) -> None:

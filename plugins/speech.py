@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 ESPEAK = "espeak-ng"
 INSTALL_HINT = "install it with: sudo apt install espeak-ng"
+#: Seconds stop() waits, after the drain, for the utterance being spoken to end.
+SPEAKING_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,13 @@ class SpeechPlugin(OutputPlugin):
 
     settings: SpeechSettings
 
+    @property
+    def stop_timeout(self) -> float:
+        return self.settings.drain_timeout + SPEAKING_GRACE_S
+
+    def pending(self) -> int:
+        return len(self._queue)
+
     def start(self) -> None:
         s = self.settings
         self.spoken = 0  # utterances synthesised (played or written)
@@ -149,7 +158,7 @@ class SpeechPlugin(OutputPlugin):
             self._deadline = time.monotonic() + self.settings.drain_timeout
             self._cond.notify_all()
         if self._thread is not None:
-            self._thread.join(self.settings.drain_timeout + 5.0)
+            self._thread.join(self.settings.drain_timeout + SPEAKING_GRACE_S)
         with self._cond:
             left = len(self._queue)
         if left:

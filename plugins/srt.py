@@ -21,7 +21,7 @@ from edge_arasl.plugin import (
     bounded,
 )
 
-from .output_file import output_path, prepare_directory
+from .output_file import output_path, prepare_file, write_failed
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class SrtPlugin(OutputPlugin):
 
     def start(self) -> None:
         self.path = output_path(self.settings.path, self.context)
-        prepare_directory(self.path, self.context)
+        prepare_file(self.path, self.context)
         self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed in stop)
         # media time starts at 0; a camera's monotonic clock starts at the first frame
         self._origin: float | None = 0.0 if self.context.mode != "run" else None
@@ -85,8 +85,13 @@ class SrtPlugin(OutputPlugin):
             self._pending.end = word.end - self._origin + self.settings.word_hold
 
     def stop(self) -> None:
-        self._flush()
-        self._file.close()
+        try:
+            self._flush()
+        finally:
+            try:
+                self._file.close()  # closed even when its last flush fails
+            except OSError as exc:
+                raise write_failed(self.context, self.path, exc) from None
 
     def _flush(self) -> None:
         cue, self._pending = self._pending, None
@@ -97,8 +102,11 @@ class SrtPlugin(OutputPlugin):
             return
         self.cues += 1
         times = f"{_srt_time(start)} --> {_srt_time(cue.end)}"
-        self._file.write(f"{self.cues}\n{times}\n{cue.text}\n\n")
-        self._file.flush()
+        try:
+            self._file.write(f"{self.cues}\n{times}\n{cue.text}\n\n")
+            self._file.flush()
+        except OSError as exc:
+            raise write_failed(self.context, self.path, exc) from None
         self._written_end = cue.end
 
 

@@ -34,7 +34,7 @@ from edge_arasl.plugin import (
 )
 
 from .arabic_text import TextSettings
-from .output_file import output_path, prepare_directory
+from .output_file import output_path, prepare_directory, prepare_file, write_failed
 from .overlay import Overlay
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,12 @@ DEFAULT_FPS = 25.0
 #: In the daemon, a gap longer than this is not filled with repeated frames.
 MAX_GAP_SECONDS = 2.0
 FOURCC = {"mp4v": "mp4v", "mjpg": "MJPG"}
+#: The file name endings (containers) each codec is written in; others are refused at start.
+CONTAINERS = {
+    "mp4v": (".mp4", ".m4v", ".mov", ".mkv", ".avi"),
+    "mjpg": (".avi", ".mkv"),
+    "h264": (".mp4", ".mkv", ".mov"),
+}
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,13 @@ class VideoPlugin(OutputPlugin):
                 "[video] path: with rotate_seconds set, the path needs strftime fields "
                 "(e.g. 'clips/%Y%m%d-%H%M%S.mp4') so files get distinct names"
             )
-        prepare_directory(output_path(s.path, self.context), self.context)
+        path = output_path(s.path, self.context)
+        if path.suffix.lower() not in CONTAINERS[s.codec]:
+            raise PluginError(
+                f"[video] path: {path.name!r} is no container for codec {s.codec!r}; "
+                f"end it in {', '.join(CONTAINERS[s.codec])}"
+            )
+        prepare_file(path, self.context)
         if s.codec == "h264":
             _import_av()  # fail at start, not at the first frame
         self.overlay = Overlay(s) if s.overlay else None
@@ -158,9 +170,12 @@ class VideoPlugin(OutputPlugin):
             assert self._writer is not None and self._size is not None
             if (image.shape[1], image.shape[0]) != self._size:
                 image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
-            for _ in range(self._copies(frame.timestamp)):
-                self._writer.write(image)
-                self._written += 1
+            try:
+                for _ in range(self._copies(frame.timestamp)):
+                    self._writer.write(image)
+                    self._written += 1
+            except OSError as exc:  # PyAV on a full disk; OpenCV's writer never says
+                raise write_failed(self.context, self._last_path, exc) from None
 
     def stop(self) -> None:
         with self._lock:
@@ -189,7 +204,10 @@ class VideoPlugin(OutputPlugin):
         if self._size is None:
             self._size = (image.shape[1], image.shape[0])
         if self.settings.codec == "h264":
-            self._writer = PyAVWriter(path, self.fps, self._size, self.settings.crf)
+            try:
+                self._writer = PyAVWriter(path, self.fps, self._size, self.settings.crf)
+            except (OSError, ValueError) as exc:  # PyAV's errors are OSErrors
+                raise PluginError(f"[video] cannot open {path} for writing: {exc}") from None
         else:
             self._writer = OpenCVWriter(path, FOURCC[self.settings.codec], self.fps, self._size)
         self._file_start, self._written, self._last_path = timestamp, 0, path

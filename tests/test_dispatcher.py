@@ -101,10 +101,10 @@ def feed(d: Dispatcher, n_frames: int, letter_every: int = 5) -> list[tuple[str,
     """Send frames with a letter after every ``letter_every``; returns what was sent."""
     sent: list[tuple[str, object]] = []
     for i in range(n_frames):
-        d.frame(frame(i))
+        d.publish(frame(i))
         sent.append(("frame", i))
         if i % letter_every == letter_every - 1:
-            d.letter(letter(i))
+            d.publish(letter(i))
             sent.append(("letter", i / 30))
     return sent
 
@@ -114,8 +114,8 @@ def test_a_plugin_raising_in_every_hook_does_not_stop_the_others(caplog):
     d = Dispatcher([raiser, good])
     d.start()
     sent = feed(d, 20)
-    d.word(WORD)
-    d.status(STATUS)
+    d.publish(WORD)
+    d.publish(STATUS)
     assert d.stop()
     expected = [("start", None), *sent, ("word", "د"), ("status", "running"), ("stop", None)]
     assert good.calls == expected
@@ -129,16 +129,16 @@ def test_a_slow_plugin_drops_the_oldest_frames_but_gets_every_event_in_order():
     slow, fast = Gated("slow", queue_size=4), Recorder("fast")
     d = Dispatcher([slow, fast])
     d.start()
-    d.frame(frame(0))
+    d.publish(frame(0))
     assert slow.entered.wait(10)  # slow is stuck in frame 0; 4 more may wait
     sent: list[tuple[str, object]] = [("frame", 0)]
     for i in range(1, 30):
-        d.frame(frame(i))
+        d.publish(frame(i))
         sent.append(("frame", i))
         if i % 5 == 0:
-            d.letter(letter(i))
+            d.publish(letter(i))
             sent.append(("letter", i / 30))
-    d.word(WORD)
+    d.publish(WORD)
     sent.append(("word", "د"))
     assert d.frames_dropped == {"slow": 29 - 4, "fast": 0}
     assert d.queue_depths["slow"] == 4 + 5 + 1  # newest frames, every letter, the word
@@ -157,10 +157,10 @@ def test_without_dropping_every_frame_reaches_a_slow_plugin():
     slow = Gated("slow", queue_size=2)
     d = Dispatcher([slow], drop_frames=False)
     d.start()
-    d.frame(frame(0))
+    d.publish(frame(0))
     assert slow.entered.wait(10)
-    d.frame(frame(1))
-    d.frame(frame(2))  # the queue is full now: the next frame must wait for room
+    d.publish(frame(1))
+    d.publish(frame(2))  # the queue is full now: the next frame must wait for room
     producer = threading.Thread(target=feed, args=(d, 10))
     producer.start()
     slow.release.set()
@@ -177,8 +177,8 @@ def test_stop_delivers_everything_queued_then_stops_each_plugin_once():
     d = Dispatcher([slow])
     d.start()
     sent = feed(d, 12, letter_every=3)
-    d.word(WORD)
-    d.sentence(SentenceEvent(("د",), 0.0, 1.0))
+    d.publish(WORD)
+    d.publish(SentenceEvent(("د",), 0.0, 1.0))
     assert slow.entered.wait(10)
     slow.release.set()
     assert d.stop()
@@ -187,7 +187,7 @@ def test_stop_delivers_everything_queued_then_stops_each_plugin_once():
     assert d.stop()  # a second stop is harmless
     assert slow.calls.count(("stop", None)) == 1
     with pytest.raises(RuntimeError, match="not running"):
-        d.letter(letter(0))
+        d.publish(letter(0))
 
 
 def test_event_only_plugins_get_no_frames():
@@ -264,3 +264,193 @@ def test_repeated_errors_are_summarised_not_logged_one_by_one(caplog, monkeypatc
 def test_plugin_names_must_be_unique():
     with pytest.raises(ValueError, match="unique"):
         Dispatcher([Recorder("a"), Recorder("a")])
+
+
+# -- hooks are checked when a plugin class is made ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("def on_leter(self, letter): pass", r"P\.on_leter is not a hook \(hooks: on_frame, "),
+        ("def on_letter(self): pass", r"P\.on_letter must take \(self, letter\)"),
+        ("def on_word(self, word, extra): pass", r"P\.on_word must take \(self, word\)"),
+        ("on_status = 3", r"P\.on_status must take \(self, status\)"),
+        ("def stop(self, now): pass", r"P\.stop must take \(self\)"),
+    ],
+)
+def test_a_misspelt_hook_or_a_wrong_signature_is_rejected_when_the_class_is_made(body, message):
+    with pytest.raises(TypeError, match=message):
+        exec(f"class P(OutputPlugin):\n    {body}\n", {"OutputPlugin": OutputPlugin})
+
+
+def test_observers_share_the_hooks_and_their_check():
+    from edge_arasl.pipeline import Observer
+
+    class Fine(Observer):
+        def on_start(self, pipeline) -> None: ...
+        def on_word(self, word, *rest) -> None: ...
+
+    assert Fine
+    with pytest.raises(TypeError, match=r"Typo\.on_wrod is not a hook"):
+
+        class Typo(Observer):
+            def on_wrod(self, word) -> None: ...
+
+
+def test_an_event_no_hook_takes_is_the_callers_error_not_a_plugins():
+    d = Dispatcher([Recorder("good")])
+    d.start()
+    with pytest.raises(KeyError):
+        d.publish(object())
+    assert d.stop()
+    assert d.errors == {"good": 0} and d.failed == {}
+
+
+# -- a plugin that cannot go on is failed once ----------------------------------------------
+
+
+class BrokenOutput(Recorder):
+    """Its output breaks at the third frame for good (a full disk, a writer that won't open)."""
+
+    def on_frame(self, frame: FrameEvent) -> None:
+        super().on_frame(frame)
+        if frame.index >= 2:
+            raise PluginError(f"[{self.name}] cannot write out.bin: No space left on device")
+
+
+def test_a_plugin_error_in_a_hook_fails_the_plugin_once_and_skips_the_rest(caplog):
+    broken, good = BrokenOutput("broken"), Recorder("good")
+    d = Dispatcher([broken, good], drop_frames=False)
+    d.start()
+    sent = feed(d, 20)
+    assert d.stop()
+    assert broken.calls == [("start", None), *sent[:3], ("stop", None)]  # stop() still runs
+    assert good.calls == [("start", None), *sent, ("stop", None)]
+    assert d.failed == {
+        "broken": "on_frame: [broken] cannot write out.bin: No space left on device"
+    }
+    assert d.errors == {"broken": 1, "good": 0}
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(errors) == 1 and "plugin broken failed: on_frame: [broken] cannot" in errors[0]
+
+
+def test_a_stuck_plugin_is_failed_and_a_file_read_at_its_pace_goes_on(monkeypatch):
+    monkeypatch.setattr("edge_arasl.dispatcher.STALL_S", 0.3)
+    stuck, good = Gated("stuck", queue_size=2), Stopping("good")
+    d = Dispatcher([stuck, good], drop_frames=False)
+    d.start()
+    producer = threading.Thread(target=feed, args=(d, 30))
+    producer.start()
+    producer.join(30)
+    assert not producer.is_alive()  # no longer waiting for room at the stuck plugin
+    assert stuck.entered.is_set() and "stuck" in d.failed
+    assert d.failed["stuck"] == "on_frame did not return within 0.3 s"
+    assert d.stop(timeout=30)  # returns without waiting for the stuck one
+    assert good.stopped.is_set()
+    assert [c[1] for c in good.calls if c[0] == "frame"] == list(range(30))
+    stuck.release.set()
+
+
+def test_interrupt_ends_the_wait_for_room(monkeypatch):
+    slow = Gated("slow", queue_size=1)
+    d = Dispatcher([slow], drop_frames=False)
+    d.start()
+    producer = threading.Thread(target=feed, args=(d, 10))
+    producer.start()
+    assert slow.entered.wait(10)
+    producer.join(0.2)
+    assert producer.is_alive()  # waiting for the slow plugin to take a frame
+    d.interrupt()
+    producer.join(10)
+    assert not producer.is_alive()
+    assert d.failed == {}
+    slow.release.set()
+    assert d.stop()
+
+
+# -- a stop waits as long as each plugin's own drain ----------------------------------------
+
+
+class Draining(Recorder):
+    """Its stop() drains a queue of its own for ``drain`` seconds (never, with None)."""
+
+    def __init__(self, name: str, drain: float | None, stop_timeout: float, left: int) -> None:
+        super().__init__(name)
+        self.drain, self._stop_timeout, self.left = drain, stop_timeout, left
+        self.release = threading.Event()
+
+    @property
+    def stop_timeout(self) -> float:
+        return self._stop_timeout
+
+    def pending(self) -> int:
+        return self.left
+
+    def stop(self) -> None:
+        self.release.wait(self.drain)
+        self.left = 0
+        super().stop()
+
+
+def test_a_stop_waits_for_a_drain_within_the_plugins_own_stop_timeout():
+    draining = Draining("draining", drain=0.5, stop_timeout=30.0, left=27)
+    d = Dispatcher([draining])
+    d.start()
+    assert d.stop(timeout=0.05)  # 0.05 s alone would have cut the 0.5 s drain
+    assert draining.calls[-1] == ("stop", None) and d.failed == {}
+
+
+def test_a_stop_cut_short_counts_what_the_plugin_still_holds(caplog):
+    stuck = Draining("stuck", drain=None, stop_timeout=0.25, left=27)
+    d = Dispatcher([stuck])
+    d.start()
+    d.publish(WORD)
+    assert d.stop(timeout=0.05) is False
+    assert d.failed == {"stuck": "did not finish within 0.3 s; 27 item(s) left undelivered"}
+    assert "plugin stuck did not finish within 0.3 s; 27 item(s) left undelivered" in caplog.text
+    stuck.release.set()
+
+
+def test_gauges_are_copied_under_the_lock_while_a_plugin_thread_writes():
+    from edge_arasl.plugin import Gauges
+
+    gauges = Gauges()
+    context = PluginContext(name="mqtt", device_id="t", mode="run", state_dir=None, gauges=gauges)
+    done = threading.Event()
+
+    def report() -> None:
+        for i in range(20000):
+            context.gauge(f"key{i}", i)
+        done.set()
+
+    writer = threading.Thread(target=report)
+    writer.start()
+    snapshots = []
+    while not done.is_set():
+        snapshots.append(gauges.snapshot())  # would raise "changed size during iteration"
+    writer.join()
+    final = gauges.snapshot()
+    assert len(final["mqtt"]) == 20000
+    final["mqtt"]["key0"] = -1.0  # a copy: the plugin's values are untouched
+    assert gauges.snapshot()["mqtt"]["key0"] == 0.0
+    assert all(len(s.get("mqtt", {})) <= 20000 for s in snapshots)
+
+
+def test_a_stuck_plugin_in_the_daemon_stops_collecting_events(monkeypatch):
+    monkeypatch.setattr("edge_arasl.dispatcher.STALL_S", 0.2)
+    stuck = Gated("stuck", queue_size=2)
+    d = Dispatcher([stuck], drop_frames=True)
+    d.start()
+    d.publish(frame(0))
+    assert stuck.entered.wait(10)
+    for i in range(1, 100_000):  # a daemon keeps going; the stuck plugin's inbox must not grow
+        d.publish(letter(i))
+        if d.failed:
+            break
+        threading.Event().wait(0.01)
+    assert d.failed == {"stuck": "on_frame did not return within 0.2 s"}
+    d.publish(letter(0))
+    assert d.queue_depths == {"stuck": 0}
+    assert d.stop(timeout=30)  # not waited for
+    stuck.release.set()

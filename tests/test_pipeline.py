@@ -14,9 +14,10 @@ from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.dispatcher import Dispatcher
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC
-from edge_arasl.pipeline import Observer, Pipeline, build_pipeline, stop_on_signals
+from edge_arasl.pipeline import Observer, Pipeline, build_pipeline
 from edge_arasl.plugin import OutputPlugin, PluginContext
 from edge_arasl.region import FixedRegion, Roi
+from edge_arasl.signals import StopSignals
 from edge_arasl.sources.base import Frame, Source
 from edge_arasl.sources.delivery import LatestFrame, Paced, ReadAhead
 from edge_arasl.sources.video import VideoFile
@@ -197,9 +198,10 @@ def test_sigterm_stops_the_pipeline_and_the_handlers_are_restored(classifier):
     pipeline = make_pipeline(classifier, source, drop_frames=True)
     before = signal.getsignal(signal.SIGTERM)
     threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
-    with stop_on_signals(pipeline) as caught:
+    with StopSignals() as signals:
+        signals.attach(pipeline)
         summary = pipeline.run()
-    assert caught == [signal.SIGTERM]
+    assert signals.caught == [signal.SIGTERM]
     assert summary.frames > 0
     assert signal.getsignal(signal.SIGTERM) is before
 

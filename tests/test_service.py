@@ -121,3 +121,15 @@ def test_watchdog_is_fed_by_the_loop_only(notify, tmp_path, monkeypatch):
     assert status["state"] == "stopped"
     assert status["frames"] > 40
     assert status["source"] == "picamera: hanging-camera"
+
+
+def test_the_systemd_status_line_names_failed_plugins():
+    from edge_arasl.plugin import StatusEvent
+    from edge_arasl.service import status_line
+
+    ok = StatusEvent(state="running", wall_time=0.0, fps=29.5, letters=3, words=1)
+    assert status_line(ok) == "running: 29.5 fps, last letter -, 3 letters, 1 words"
+    failed = StatusEvent(
+        state="running", wall_time=0.0, plugin_failed={"video": "x", "eventlog": "y"}
+    )
+    assert status_line(failed).endswith("0 words; failed: eventlog, video")

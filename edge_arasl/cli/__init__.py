@@ -14,6 +14,7 @@ import sys
 from edge_arasl import __version__
 from edge_arasl.errors import UserError
 from edge_arasl.logs import setup_logging
+from edge_arasl.signals import early_signals
 
 log = logging.getLogger("edge_arasl")
 
@@ -64,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    with early_signals() as early:  # the imports take a while: a signal meanwhile is kept
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        early.hand_over = getattr(args, "stop_signals", False)
     setup_logging(args.log_level)
     try:
         return int(args.func(args) or 0)

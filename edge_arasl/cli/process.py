@@ -4,6 +4,11 @@ Every frame is processed in order, so the output is deterministic: the recognise
 stdout (words separated by spaces), or with ``--json`` one JSON object per letter and word as
 they are recognised and a final summary. Logs and the progress bar go to stderr.
 
+Exit status: 0 when every frame was processed and every enabled output worked; 1 when an
+output failed (a one-line error names the plugin; the text and the other outputs are still
+complete); 2 for a usage error or bad input; 128 + the signal number (143 for SIGTERM, 130
+for SIGINT) when a signal stopped it, after the text so far was printed.
+
 Output flags such as ``--output FILE`` are shortcuts for enabling a plugin with one setting:
 :data:`PLUGIN_FLAGS` maps each to its plugin table and key, so adding one is one line here.
 """
@@ -16,15 +21,19 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from edge_arasl.cli import add_hand_argument
-from edge_arasl.config import SourceSettings, load_config
+from edge_arasl.config import Config, SourceSettings, load_config
+from edge_arasl.dispatcher import Dispatcher
 from edge_arasl.errors import UserError
-from edge_arasl.pipeline import Observer, Summary, build_pipeline, stop_on_signals
+from edge_arasl.pipeline import Observer, Pipeline, Summary, open_pipeline
 from edge_arasl.plugin import FrameEvent, LetterEvent, SentenceEvent, WordEvent
 from edge_arasl.region import Roi
-from edge_arasl.sources import open_source
+from edge_arasl.signals import StopSignals
+
+#: Exit status when an enabled output failed (the others and the text are complete).
+EXIT_OUTPUT_FAILED = 1
 
 #: ``--flag VALUE`` -> (plugin, key, help): enables ``[plugin]`` with ``key = VALUE``.
 PLUGIN_FLAGS: dict[str, tuple[str, str, str]] = {
@@ -59,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     for flag, (_plugin, _key, text) in PLUGIN_FLAGS.items():
         p.add_argument(flag, metavar="FILE", help=text)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, stop_signals=True)  # takes over signals caught while starting
 
 
 def _flag_dest(flag: str) -> str:
@@ -67,6 +76,36 @@ def _flag_dest(flag: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    with StopSignals() as signals:  # first: a signal while models load still ends cleanly
+        config = _config(args)
+        kind: Literal["images", "video"] = "images" if args.video.is_dir() else "video"
+        observers: list[Observer] = []
+        if args.json:
+            observers.append(JsonLines(sys.stdout))
+        if sys.stderr.isatty():
+            observers.append(ProgressBar(sys.stderr))
+        pipeline = open_pipeline(
+            config,
+            mode="process",
+            realtime=args.realtime,
+            source=SourceSettings(kind=kind, path=str(args.video)),
+            observers=observers,
+        )
+        signals.attach(pipeline)
+        summary = pipeline.run()
+    if args.json:
+        _print_json(summary_record(summary), sys.stdout)
+    else:
+        print(summary.text, flush=True)
+    failures = output_failures(pipeline.dispatcher)
+    if failures:
+        print(f"edge-arasl: error: output failed: {'; '.join(failures)}", file=sys.stderr)
+        return EXIT_OUTPUT_FAILED
+    return 128 + signals.caught[0] if signals.caught else 0
+
+
+def _config(args: argparse.Namespace) -> Config:
+    """The config file with the command line's overrides."""
     config = load_config(args.config)
     if args.roi is not None:
         try:
@@ -79,26 +118,17 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, _flag_dest(flag))
         if value is not None:
             config = config.with_plugin_option(plugin, key, value)
+    return config
 
-    kind = "images" if args.video.is_dir() else "video"
-    source = open_source(SourceSettings(kind=kind, path=str(args.video)), realtime=args.realtime)
-    observers: list[Observer] = []
-    if args.json:
-        observers.append(JsonLines(sys.stdout))
-    if sys.stderr.isatty():
-        observers.append(ProgressBar(sys.stderr, source.frame_count))
-    try:
-        pipeline = build_pipeline(config, source, mode="process", observers=observers)
-    except BaseException:
-        source.close()
-        raise
-    with stop_on_signals(pipeline) as caught:
-        summary = pipeline.run()
-    if args.json:
-        _print_json(summary_record(summary), sys.stdout)
-    else:
-        print(summary.text, flush=True)
-    return 128 + caught[0] if caught else 0
+
+def output_failures(dispatcher: Dispatcher) -> list[str]:
+    """One phrase per plugin that failed or raised in a hook: its output is incomplete."""
+    failed = dispatcher.failed
+    phrases = [f"{name}: {reason}" for name, reason in failed.items()]
+    for name, count in dispatcher.errors.items():
+        if count and name not in failed:
+            phrases.append(f"{name}: {count} error(s) in its hooks (see the log)")
+    return phrases
 
 
 def summary_record(summary: Summary) -> dict[str, Any]:
@@ -137,14 +167,18 @@ class ProgressBar(Observer):
 
     WIDTH = 30
 
-    def __init__(self, out: TextIO, total: int | None) -> None:
+    def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.total = total
+        self.total: int | None = None
         self.started = time.monotonic()
         self._next_draw = 0.0
         self._frames = 0
         self._position = 0
         self._text = ""
+
+    def on_start(self, pipeline: Pipeline) -> None:
+        self.total = pipeline.source.frame_count
+        self.started = time.monotonic()
 
     def on_frame(self, event: FrameEvent) -> None:
         self._frames += 1

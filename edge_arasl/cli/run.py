@@ -16,9 +16,10 @@ from pathlib import Path
 
 from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import Config
-from edge_arasl.pipeline import Observer, build_pipeline, stop_on_signals
+from edge_arasl.pipeline import Observer, open_pipeline
+from edge_arasl.region import Mode
 from edge_arasl.service import Service
-from edge_arasl.sources import open_source
+from edge_arasl.signals import StopSignals
 
 log = logging.getLogger("edge_arasl.run")
 
@@ -37,35 +38,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="config file (default: the built-in defaults that config.toml documents)",
     )
     add_hand_argument(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, stop_signals=True)  # takes over signals caught while starting
 
 
 def run(args: argparse.Namespace) -> int:
-    # sd_notify, the status file and SIGHUP reload (which runs the pipeline again)
-    Service(args.config).run(functools.partial(run_pipeline, hand=args.hand))
+    # Signals first: a SIGTERM while the model loads still stops cleanly, with exit 0.
+    with StopSignals() as signals:
+        # sd_notify, the status file and SIGHUP reload (which runs the pipeline again)
+        Service(args.config).run(functools.partial(run_pipeline, signals=signals, hand=args.hand))
     return 0
 
 
-def run_pipeline(config: Config, observers: Sequence[Observer], hand: str | None = None) -> bool:
+def run_pipeline(
+    config: Config, observers: Sequence[Observer], signals: StopSignals, hand: Mode | None = None
+) -> bool:
     """One pipeline run on ``config`` (``hand`` overrides its region mode); True if
     SIGINT/SIGTERM stopped it."""
     if hand is not None:  # again after every reload, which reads the file anew
         config = config.replace(region=dataclasses.replace(config.region, mode=hand))
-    source = open_source(config.source, realtime=True)
-    try:
-        pipeline = build_pipeline(config, source, mode="run", record=False, observers=observers)
-    except BaseException:
-        source.close()
-        raise
+    pipeline = open_pipeline(config, mode="run", realtime=True, observers=observers, record=False)
+    signals.attach(pipeline)
     log.info(
         "running: source %s (%s), device id %s, plugins: %s",
         config.source.kind,
-        source.name,
+        pipeline.source.name,
         config.service.resolved_device_id,
         ", ".join(config.enabled_plugins()) or "none",
     )
-    with stop_on_signals(pipeline) as caught:
-        summary = pipeline.run()
+    summary = pipeline.run()
     log.info(
         "stopped after %d frames (%d dropped), %d letters, %d words",
         summary.frames,
@@ -73,4 +73,4 @@ def run_pipeline(config: Config, observers: Sequence[Observer], hand: str | None
         pipeline.stats.letters,
         pipeline.stats.words,
     )
-    return bool(caught)
+    return bool(signals.caught)

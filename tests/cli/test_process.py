@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -201,3 +202,30 @@ def test_hand_rejects_an_unknown_mode(capsys):
         main(["process", str(DEMO), "--hand", "everywhere"])
     assert exit_info.value.code == 2
     assert "--hand: invalid choice" in capsys.readouterr().err
+
+
+def test_a_sigterm_while_the_command_starts_still_ends_with_a_summary(monkeypatch, capsys):
+    from edge_arasl import cli
+
+    real_parser = cli.build_parser
+
+    def while_importing():
+        os.kill(os.getpid(), signal.SIGTERM)  # as if it came while the commands' modules load
+        return real_parser()
+
+    monkeypatch.setattr(cli, "build_parser", while_importing)
+    assert main(["process", str(DEMO), "--json"]) == 128 + signal.SIGTERM
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["type"] == "summary" and summary["frames"] == 0
+
+
+def test_an_output_that_fails_is_exit_1_naming_it_after_the_complete_text(json_run, tmp_path):
+    records, _ = json_run
+    result = edge_arasl("process", str(DEMO), "--json", "--srt", "/dev/full")
+    assert result.returncode == 1
+    assert [json.loads(line) for line in result.stdout.splitlines()][:-1] == records[:-1]
+    assert result.stderr.splitlines()[-1] == (
+        "edge-arasl: error: output failed: srt: on_letter: [srt] cannot write /dev/full: "
+        "No space left on device"
+    )
+    assert "Traceback" not in result.stderr

@@ -128,3 +128,26 @@ def test_without_a_camera_the_daemon_says_what_to_install(tmp_path):
     assert result.stderr.startswith("edge-arasl: error: picamera2 is not available")
     assert "python3-picamera2" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_sigterm_while_the_daemon_starts_is_a_clean_stop_with_exit_0(
+    tmp_path, monkeypatch, caplog
+):
+    from edge_arasl import cli
+
+    state = tmp_path / "state"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[source]\nkind = "video"\npath = "{DEMO}"\nloop = true\n'
+        f'[service]\nstate_dir = "{state}"\n'
+    )
+    real_parser = cli.build_parser
+
+    def while_importing():
+        os.kill(os.getpid(), signal.SIGTERM)  # as if systemd stopped it while modules load
+        return real_parser()
+
+    monkeypatch.setattr(cli, "build_parser", while_importing)
+    assert cli.main(["run", "--config", str(config)]) == 0
+    status = json.loads((state / "status.json").read_text())
+    assert status["state"] == "stopped" and status["frames"] == 0

@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from edge_arasl_plugins.eventlog import EventLogPlugin, EventLogSettings
 
-from edge_arasl.plugin import LetterEvent, PluginContext, SentenceEvent, StatusEvent, WordEvent
+from edge_arasl.plugin import (
+    LetterEvent,
+    PluginContext,
+    PluginError,
+    SentenceEvent,
+    StatusEvent,
+    WordEvent,
+)
 from edge_arasl.settings import from_table
 
 LETTER = LetterEvent("seen", "س", 0.91234, 1.0, 1.6)
@@ -63,3 +71,18 @@ def test_strftime_path_names_the_file(tmp_path):
     plugin.on_word(WORD)
     plugin.stop()
     assert read_lines(tmp_path / f"events-{time.strftime('%Y')}.jsonl")[0]["text"] == "لا"
+
+
+def test_a_folder_as_the_log_fails_at_start(tmp_path):
+    (tmp_path / "events.jsonl").mkdir()
+    with pytest.raises(PluginError, match=r"^\[eventlog\] path: .*events\.jsonl is a folder"):
+        make_plugin(tmp_path).start()
+
+
+def test_a_full_disk_is_a_plugin_error_naming_the_file(tmp_path):
+    plugin = make_plugin(tmp_path, path="/dev/full")  # every write: No space left on device
+    plugin.start()
+    with pytest.raises(PluginError, match=r"^\[eventlog\] cannot write /dev/full: No space left"):
+        plugin.on_letter(LETTER)
+    with pytest.raises(PluginError, match=r"^\[eventlog\] cannot write /dev/full"):
+        plugin.stop()  # the line still waiting cannot be written either; the file is closed

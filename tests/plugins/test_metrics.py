@@ -155,3 +155,20 @@ def test_settings_validated_from_config():
 def test_registered_as_entry_point():
     eps = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     assert eps["metrics"].load() is MetricsPlugin
+
+
+def test_failed_plugins_and_queue_depths_are_metrics(plugin):
+    plugin.on_status(
+        StatusEvent(
+            state="running",
+            wall_time=1700000000.0,
+            plugin_errors={"video": 1, "mqtt": 0},
+            plugin_failed={"video": "on_frame: [video] cannot write out.mp4: No space left"},
+            plugin_queue_depths={"video": 0, "mqtt": 7},
+        )
+    )
+    _, samples = scrape(plugin.port)
+    assert samples['edge_arasl_plugin_failed{plugin="video"}'] == 1
+    assert samples['edge_arasl_plugin_failed{plugin="mqtt"}'] == 0
+    assert samples['edge_arasl_dispatcher_queue_depth{plugin="mqtt"}'] == 7
+    assert samples['edge_arasl_dispatcher_queue_depth{plugin="video"}'] == 0

@@ -383,3 +383,30 @@ def test_process_publishes_exactly_the_events_it_prints(mosquitto, demo_video, t
     kinds = sorted(messages, key=lambda m: json.loads(m.payload)["seq"])
     assert [m.topic.rsplit("/", 1)[1] for m in kinds] == [e["type"] for e in events]
     assert retained_status(mosquitto, "e2e-cam") == "offline"
+
+
+def test_a_host_that_does_not_resolve_fails_at_start(tmp_path):
+    broker = Broker(tmp_path)
+    plugin, _ = make_plugin(broker, tmp_path, host="no-such-broker.invalid")
+    with pytest.raises(
+        PluginError, match=r"^\[mqtt\] host: cannot resolve 'no-such-broker.invalid'"
+    ):
+        plugin.start()
+
+
+def test_the_dispatchers_stop_waits_for_the_mqtt_drain_and_the_count_is_real(
+    tmp_path, caplog, monkeypatch
+):
+    from edge_arasl.dispatcher import Dispatcher
+
+    monkeypatch.setattr("edge_arasl.dispatcher.STOP_S", 0.1)  # far below the drain
+    broker = Broker(tmp_path)  # never started: nothing is delivered
+    plugin, _gauges = make_plugin(broker, tmp_path, drain_timeout=1.0)
+    d = Dispatcher([plugin])
+    d.start()
+    for i in range(27):
+        d.publish(LetterEvent("meem", "م", 0.9, float(i), i + 0.5))
+    with caplog.at_level(logging.WARNING):
+        assert d.stop()  # the dispatcher waited for the plugin's own drain
+    assert "27 letters/words not delivered to MQTT broker" in caplog.text
+    assert d.failed == {}

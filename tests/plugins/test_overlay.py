@@ -8,7 +8,7 @@ import pytest
 from edge_arasl_plugins.arabic_text import TextSettings, has_raqm
 from edge_arasl_plugins.overlay import ROI_COLOR, Overlay, OverlayPlugin, OverlaySettings
 
-from edge_arasl.plugin import FrameEvent, LetterEvent, PluginContext, WordEvent
+from edge_arasl.plugin import FrameEvent, LetterEvent, PluginContext, PluginError, WordEvent
 from edge_arasl.settings import from_table
 
 SALAM = [("seen", "س"), ("laam", "ل"), ("aleff", "ا"), ("meem", "م")]
@@ -123,3 +123,31 @@ def test_the_hand_box_and_its_landmarks_are_drawn():
         assert (out[y - 1 : y + 2, x - 1 : x + 2] == JOINT_COLOR).all(axis=2).any()
     bare = Overlay().draw(FrameEvent(0, 0.0, event.image, event.roi, "bb", 0.9, "ب"))
     assert not (bare == JOINT_COLOR).all(axis=2).any()
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("now.jpg/", r".*/now\.jpg is a folder, not a file$"),
+        ("a-file/now.jpg", r"cannot create .*a-file: "),
+    ],
+)
+def test_a_snapshot_path_that_cannot_be_a_file_fails_at_start(tmp_path, path, message):
+    (tmp_path / "now.jpg").mkdir()
+    (tmp_path / "a-file").write_text("")
+    settings = from_table(OverlaySettings, {"path": str(tmp_path / path)}, "t: [overlay]")
+    context = PluginContext(name="overlay", device_id="d", mode="process", state_dir=tmp_path)
+    with pytest.raises(PluginError, match=r"^\[overlay\] path: " + message):
+        OverlayPlugin(settings, context).start()
+
+
+def test_a_snapshot_in_a_missing_folder_makes_the_folder(tmp_path):
+    path = tmp_path / "not" / "yet" / "now.jpg"
+    settings = from_table(OverlaySettings, {"path": str(path)}, "t: [overlay]")
+    context = PluginContext(name="overlay", device_id="d", mode="process", state_dir=tmp_path)
+    plugin = OverlayPlugin(settings, context)
+    plugin.start()
+    assert path.parent.is_dir() and not path.exists()  # the start check leaves no file
+    plugin.on_frame(frame(t=0.0))
+    plugin.stop()
+    assert cv2.imread(str(path)).shape == (480, 640, 3)

@@ -123,3 +123,19 @@ def test_process_srt_flag_writes_the_recognised_words(demo_video, tmp_path):
     assert len(cues) == len(letters) > 0  # one cue per letter
     assert [c[0] for c in cues] == [str(i) for i in range(1, len(cues) + 1)]
     assert cues[-1][2] == words[-1]["text"]  # the last cue holds the finished last word
+
+
+def test_a_folder_as_the_output_fails_at_start(tmp_path):
+    (tmp_path / "out.srt").mkdir()
+    with pytest.raises(PluginError, match=r"^\[srt\] path: .*out\.srt is a folder, not a file$"):
+        make_plugin(tmp_path, path=str(tmp_path / "out.srt")).start()
+
+
+def test_a_full_disk_is_a_plugin_error_naming_the_file(tmp_path):
+    plugin = make_plugin(tmp_path, path="/dev/full")  # every write: No space left on device
+    plugin.start()
+    with pytest.raises(PluginError, match=r"^\[srt\] cannot write /dev/full: No space left"):
+        feed_salam_madad(plugin)
+    with pytest.raises(PluginError, match=r"^\[srt\] cannot write /dev/full"):
+        plugin.stop()  # the cue still waiting cannot be written either; the file is closed
+    assert plugin._file.closed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import signal
 import subprocess
 import sys
@@ -196,3 +197,58 @@ def test_an_error_elsewhere_still_finalises_the_file(demo_video, tmp_path):
     with pytest.raises(RuntimeError, match="camera unplugged"):
         pipeline.run()
     assert probe(out)[:2] == (40, (640, 480))
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "message"),
+    [
+        ("x.txt", "mp4v", r"'x.txt' is no container for codec 'mp4v'; end it in .mp4, "),
+        ("x.mp4", "mjpg", r"'x.mp4' is no container for codec 'mjpg'; end it in .avi, .mkv$"),
+        ("clip", "mp4v", r"'clip' is no container"),
+    ],
+)
+def test_a_file_name_the_codec_cannot_write_fails_at_start(tmp_path, name, codec, message):
+    plugin = make_plugin(tmp_path, path=str(tmp_path / name), codec=codec)
+    with pytest.raises(PluginError, match=r"^\[video\] path: " + message):
+        plugin.start()
+    assert not (tmp_path / name).exists()
+
+
+def test_a_folder_as_the_output_fails_at_start(tmp_path):
+    (tmp_path / "out.mp4").mkdir()
+    plugin = make_plugin(tmp_path, path=str(tmp_path / "out.mp4"))
+    with pytest.raises(PluginError, match=r"^\[video\] path: .*out\.mp4 is a folder, not a file$"):
+        plugin.start()
+
+
+def test_process_with_a_bad_output_is_one_line_and_exit_2(demo_video, tmp_path):
+    result = subprocess.run(
+        [*EDGE_ARASL, "process", str(demo_video), "--output", str(tmp_path / "x.txt")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "edge-arasl: error: [video] path: 'x.txt' is no container for codec 'mp4v'; "
+        "end it in .mp4, .m4v, .mov, .mkv, .avi"
+    ]
+    assert result.stdout == ""
+
+
+def test_a_writer_that_cannot_open_fails_the_plugin_once_not_every_frame(tmp_path, capfd, caplog):
+    from edge_arasl.dispatcher import Dispatcher
+
+    out = tmp_path / "out.mp4"
+    plugin = make_plugin(tmp_path, path=str(out))
+    d = Dispatcher([plugin], drop_frames=False)
+    d.start()
+    out.mkdir()  # after the start checks: the writer cannot open it at the first frame
+    for event in frames(30):
+        d.publish(event)
+    assert d.stop()
+    assert d.failed == {"video": f"on_frame: [video] cannot open {out} for writing with codec mp4v"}
+    assert d.errors == {"video": 1}  # not retried on the 29 frames after
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1 and logged[0].startswith("plugin video failed: on_frame: [video]")
+    assert capfd.readouterr().err.count("OpenCV") <= 3  # at most about the one open, not 30
