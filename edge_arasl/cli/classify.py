@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -68,13 +67,6 @@ def read_image(path: Path) -> np.ndarray:
     return image
 
 
-def utf8_stdout() -> None:
-    """Arabic text must print even under a non-UTF-8 locale (e.g. a bare ``LANG=C`` shell)."""
-    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    if encoding != "utf8" and hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(encoding="utf-8")
-
-
 def format_result(
     path: Path, prediction: Prediction, as_json: bool, hand: tuple[str, Box | None] | None = None
 ) -> str:
@@ -123,23 +115,18 @@ class HandClassifier:
 def run(args: argparse.Namespace) -> int:
     classifier = Classifier(args.model, num_threads=args.threads, backend=args.backend)
     finder = HandClassifier(classifier, args.hand) if args.hand else None
-    utf8_stdout()
     failed = 0
-    try:
-        for path in args.images:
-            try:
-                image = read_image(path)
-                if finder is None:
-                    line = format_result(path, classifier.classify(image), args.json)
-                else:
-                    prediction, box = finder.classify(image)
-                    line = format_result(path, prediction, args.json, (finder.mode, box))
-            except UserError as exc:
-                print(f"edge-arasl: error: {exc}", file=sys.stderr, flush=True)
-                failed += 1
-                continue
-            print(line, flush=True)
-    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    for path in args.images:
+        try:
+            image = read_image(path)
+            if finder is None:
+                line = format_result(path, classifier.classify(image), args.json)
+            else:
+                prediction, box = finder.classify(image)
+                line = format_result(path, prediction, args.json, (finder.mode, box))
+        except UserError as exc:
+            print(f"edge-arasl: error: {exc}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        print(line, flush=True)
     return 1 if failed else 0
