@@ -15,7 +15,6 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from edge_arasl.classifier import Classifier, Prediction
@@ -23,6 +22,7 @@ from edge_arasl.cli import add_hand_argument
 from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings
 from edge_arasl.landmark_classifier import LandmarkClassifier
+from edge_arasl.preprocess import read_image_file
 from edge_arasl.reader import SignReader
 from edge_arasl.region import Box, Mode, RegionSettings, build_region
 from edge_arasl.runtime import BACKENDS
@@ -51,20 +51,6 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend", choices=list(BACKENDS), help="interpreter (default: first one installed)"
     )
-
-
-def read_image(path: Path) -> np.ndarray:
-    """Decode an image file to 8-bit gray or BGR; UserError naming the file otherwise."""
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    image = cv2.imdecode(data, cv2.IMREAD_ANYCOLOR) if data.size else None
-    if image is None or image.size == 0:
-        raise UserError(f"{path}: not a readable image")
-    return image
 
 
 def format_result(
@@ -118,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.images:
         try:
-            image = read_image(path)
+            image = read_image_file(path)
             if finder is None:
                 line = format_result(path, classifier.classify(image), args.json)
             else:
