@@ -3,6 +3,10 @@
 Both the core config (``config.py``) and every plugin's ``Settings`` go through
 :func:`from_table`, so all of them report errors the same way: the file, the dotted key and
 why, in one line.
+
+A setting named like a secret (:func:`is_secret`: a password, token or secret) never has its
+value in an error message; its ``Settings`` field is declared ``field(repr=False)`` so no
+repr shows it either, and a config file holding one warns when others can read it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,14 @@ from edge_arasl.errors import UserError
 
 T = TypeVar("T")
 
+#: Words that make a setting's name a secret's.
+SECRET_WORDS = ("password", "secret", "token")
+
+
+def is_secret(key: str) -> bool:
+    """Whether the setting ``key`` (a name, not a value) holds a secret."""
+    return any(word in key.lower() for word in SECRET_WORDS)
+
 
 def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
     """Build dataclass ``cls`` from a TOML table; ``where`` is ``"FILE: [section]"`` for errors."""
@@ -27,11 +39,25 @@ def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
         known = ", ".join(sorted(fields)) or "none"
         raise UserError(f"{where}: unknown key {unknown[0]!r} (known keys: {known})")
     hints = typing.get_type_hints(cls)
-    values = {name: _coerce(value, hints[name], f"{where}.{name}") for name, value in table.items()}
+    values = {
+        name: _coerce_field(value, hints[name], f"{where}.{name}") for name, value in table.items()
+    }
     try:
         return cls(**values)
     except (TypeError, ValueError) as exc:  # __post_init__ checks raise ValueError
         raise UserError(f"{where}: {exc}") from None
+
+
+def _coerce_field(value: Any, hint: Any, key: str) -> Any:
+    """``_coerce``, with a secret's value left out of the error."""
+    try:
+        return _coerce(value, hint, key)
+    except UserError:
+        if not is_secret(key.rsplit(".", 1)[-1]):
+            raise
+        raise UserError(
+            f"{key}: expected {getattr(hint, '__name__', hint)} (value not shown)"
+        ) from None
 
 
 def _coerce(value: Any, hint: Any, key: str) -> Any:

@@ -47,7 +47,7 @@ class HermesSettings:
     host: str = "localhost"
     port: int = 1883
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     #: The satellite that should speak (Hermes "siteId").
     site_id: str = "default"
     #: Seconds start() waits for the broker before failing.
