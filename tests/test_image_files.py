@@ -120,10 +120,12 @@ def test_a_file_over_the_pixel_limit_is_refused_before_decoding(tmp_path, bomb):
         read_image_file(bomb)
 
 
-#: Runs ``main()`` and writes its peak memory (kB) as the last line on stderr.
+#: Runs ``main()`` and writes its peak memory (kB) as the last line on stderr: VmHWM, which
+#: starts afresh at exec (ru_maxrss would keep the forking test process's size).
 WITH_PEAK_MEMORY = (
-    "import resource, sys; from edge_arasl.cli import main; code = main(sys.argv[1:]); "
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)"
+    "import re, sys; from edge_arasl.cli import main; code = main(sys.argv[1:]); "
+    "status = open('/proc/self/status').read(); "
+    "print(re.search(r'VmHWM:\\s+(\\d+) kB', status)[1], file=sys.stderr); sys.exit(code)"
 )
 
 
