@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level)
     try:
         code = int(args.func(args) or 0)
-        sys.stdout.flush()  # a closed pipe is found here, not in the interpreter's exit
+        if sys.stdout is not None:  # None: started with stdout closed (``>&-``)
+            sys.stdout.flush()  # a closed pipe is found here, not in the interpreter's exit
         return code
     except BrokenPipeError:
         return reader_gone()

@@ -127,7 +127,6 @@ def test_write_is_atomic_and_group_readable(tmp_path):
     [
         (b'{"state": "running", "text": "\xff\xfe"}', "status.json: damaged, not UTF-8 text"),
         (b"[1, 2]", "status.json: expected a JSON object"),
-        (b"[" * 100_000, "status.json: not valid JSON"),
         (b"", "status.json: not valid JSON"),
     ],
 )
@@ -181,3 +180,18 @@ def test_pid_beyond_any_process_is_not_running(tmp_path, capsys):
     write_status(tmp_path, _status(2**40))
     assert main(["status", "--state-dir", str(tmp_path)]) == 3
     assert "not running (last: running)" in capsys.readouterr().out
+
+
+def test_deeply_nested_json_is_one_line_and_exit_2(tmp_path):
+    """In a child process: hitting the recursion limit leaves an interpreter unwell (3.11)."""
+    (tmp_path / "status.json").write_text("[" * 100_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_arasl", "status", "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"edge-arasl: error: {tmp_path / 'status.json'}: not valid JSON (nested too deeply)\n"
+    )

@@ -113,6 +113,16 @@ def test_listen_with_a_closed_pipe(letter_broker):
     _assert_quiet_exit(run_closed_pipe(*_listen_args(letter_broker)))
 
 
+def test_a_closed_stdout_is_no_error():
+    result = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m edge_arasl plugins >&-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stderr == ""
+
+
 def test_process_json_into_head_one():
     """The shell pipeline itself: head exits after the first line, the rest finds no reader."""
     command = f"{sys.executable} -m edge_arasl process {DEMO} --json | head -1"
