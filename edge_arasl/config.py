@@ -12,8 +12,11 @@ the frozen settings, :meth:`Config.with_plugin_option`).
 from __future__ import annotations
 
 import dataclasses
+import logging
+import os
 import re
 import socket
+import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,13 +28,15 @@ from edge_arasl.decoder import DecoderSettings
 from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings
 from edge_arasl.region import RegionSettings
-from edge_arasl.settings import bounded, from_table
+from edge_arasl.settings import bounded, from_table, holds_secret
 from edge_arasl.status_file import default_state_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+log = logging.getLogger(__name__)
 
 #: What device ids may contain: they become MQTT topic levels and file names.
 DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -163,7 +168,38 @@ def load_config(path: str | Path | None = None) -> Config:
         raise UserError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}") from None
-    return parse_config(data, path)
+    config = parse_config(data, path)
+    if _holds_secret(config):
+        _warn_if_others_can_read(path)
+    return config
+
+
+def _holds_secret(config: Config) -> bool:
+    """Whether a plugin table sets a non-empty field its plugin declares a secret (a password)."""
+    entries = registry.scan()
+    return any(
+        holds_secret(entries[name].cls.Settings, table)  # type: ignore[union-attr]
+        for name, table in config.plugins.items()
+        if name in entries and entries[name].cls is not None
+    )
+
+
+def _warn_if_others_can_read(path: Path) -> None:
+    """One warning when users besides the owner and its group (as the service) can read it.
+
+    The documented service setup, root:edge-arasl mode 0640 read by the ``edge-arasl`` user,
+    does not warn: the group is the reader's own.
+    """
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    others = mode & stat.S_IROTH or (mode & stat.S_IRGRP and info.st_gid != os.getegid())
+    if others:
+        log.warning(
+            "%s holds a password and other users can read it (mode %04o): chmod 600 %s",
+            path,
+            mode,
+            path,
+        )
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:

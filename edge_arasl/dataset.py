@@ -16,11 +16,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from edge_arasl.errors import UserError
-from edge_arasl.preprocess import prepare
+from edge_arasl.preprocess import prepare, read_image_file
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
@@ -89,10 +88,7 @@ def _load_folder(root: Path) -> Dataset:
             continue
         classes.append(class_dir.name.lower())
         for file in files:
-            image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
-            if image is None:
-                raise UserError(f"{file}: cannot read image")
-            images.append(prepare(image))
+            images.append(prepare(read_image_file(file)))
             labels.append(len(classes) - 1)
     if not images:
         raise UserError(f"{root}: no images found in its class sub-folders")

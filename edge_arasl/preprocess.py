@@ -4,34 +4,103 @@ The training images are 64x64 grayscale, downscaled from larger photos by area a
 live crop goes the same way: to gray (ITU-R 601 luma), then area-resized to 64x64. The model
 itself takes pixels scaled to 0..1; :mod:`edge_arasl.classifier` quantises that for the int8
 input tensor.
+
+Image files are decoded here too (:func:`read_image_file`), one rule for every reader of
+them (``classify``, the image-folder source, ``evaluate``'s folders): a size limit checked
+before the pixels are decoded, and one conversion of every mode and depth to 8 bits.
 """
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import cv2
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from edge_arasl.errors import UserError
 
 #: Side of the square model input, in pixels.
 INPUT_SIZE = 64
+#: Most pixels an image file may have (a 64-megapixel photo), checked before decoding: a
+#: small PNG can decode to gigabytes, more than a Raspberry Pi has.
+MAX_IMAGE_PIXELS = 64_000_000
+#: Largest value of a 16-bit sample (and of 32-bit integer images, which 16-bit files decode
+#: to); it maps to 255.
+MAX_16BIT = 65535
+
+
+def read_image_file(path: Path) -> np.ndarray:
+    """8-bit gray ``HxW`` or BGR ``HxWx3`` from an image file; UserError naming the file.
+
+    Alpha is dropped, palette and CMYK images become colour, 16- and 32-bit integers scale
+    from 0..65535 and float images from 0..1 (:func:`to_uint8`), the same for every file.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                _check_size(path, image.size)
+                return _to_array(image)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise UserError(f"{path}: more than {MAX_IMAGE_PIXELS} pixels, too big to read") from None
+    except UnidentifiedImageError:
+        raise UserError(f"{path}: not a readable image") from None
+    except OSError as exc:  # a truncated or damaged file, a folder, no permission
+        raise UserError(f"{path}: not a readable image ({exc.strerror or exc})") from None
+    except (SyntaxError, ValueError, EOFError) as exc:  # what Pillow's decoders raise on damage
+        raise UserError(f"{path}: not a readable image ({exc})") from None
+
+
+def _check_size(path: Path, size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise UserError(
+            f"{path}: {width}x{height} is more than {MAX_IMAGE_PIXELS} pixels, too big to read"
+        )
+    if width * height == 0:
+        raise UserError(f"{path}: not a readable image (no pixels)")
+
+
+def _to_array(image: Image.Image) -> np.ndarray:
+    """The decoded pixels as gray or BGR ``uint8``, whatever the file's mode."""
+    if image.mode in ("1", "L", "LA", "La"):
+        return np.asarray(image.convert("L"))
+    if image.mode.startswith("I") or image.mode == "F":  # I;16*, I, F: gray of more bits
+        return to_uint8(np.asarray(image))
+    rgb = np.asarray(image.convert("RGB"))  # P, PA, RGBA, CMYK, YCbCr, LAB, HSV, ...
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """``uint8`` pixels from any depth: integers scale from 0..65535, floats from 0..1.
+
+    The scale is fixed, not the image's own range, so a dark frame stays dark and a video
+    of 16-bit images keeps its brightness from frame to frame.
+    """
+    if image.dtype == np.uint8:
+        return image
+    if np.issubdtype(image.dtype, np.floating):
+        scaled = image.astype(np.float32) * np.float32(255.0)
+    elif np.issubdtype(image.dtype, np.integer):
+        scaled = image.astype(np.float32) * np.float32(255.0 / MAX_16BIT)
+    else:
+        raise UserError(f"unsupported image dtype {image.dtype}")
+    return np.clip(scaled, 0, 255).round().astype(np.uint8)
 
 
 def to_gray(image: np.ndarray, color: str = "bgr") -> np.ndarray:
     """Gray uint8 ``HxW`` from gray, ``HxWx1``, BGR/RGB ``HxWx3`` or BGRA/RGBA ``HxWx4``.
 
     ``color`` names the channel order of 3- and 4-channel input (``"bgr"`` as OpenCV reads,
-    ``"rgb"`` as Pillow does). Float input is taken as 0..1.
+    ``"rgb"`` as Pillow does). Other depths are scaled as :func:`to_uint8` says.
     """
     if not isinstance(image, np.ndarray) or image.size == 0:
         raise UserError("image is empty or not an array")
-    if image.dtype != np.uint8:
-        if not np.issubdtype(image.dtype, np.floating) and not np.issubdtype(
-            image.dtype, np.integer
-        ):
-            raise UserError(f"unsupported image dtype {image.dtype}")
-        scale = 255.0 if np.issubdtype(image.dtype, np.floating) else 1.0
-        image = np.clip(image.astype(np.float32) * scale, 0, 255).round().astype(np.uint8)
+    image = to_uint8(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:

@@ -5,6 +5,9 @@ Both the core config (``config.py``) and every plugin's ``Settings`` go through
 why, in one line. A numeric field declares its allowed range once, beside the field, with
 :func:`bounded`; :func:`from_table` enforces it. Every float must be finite, declared range or
 not: ``nan``, ``inf`` and overflowing integers never reach the code that uses a setting.
+
+A setting declared :func:`secret` (a password) never has its value in a repr, a listing or
+an error message, and a config file holding one warns when others can read it.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import dataclasses
 import math
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from edge_arasl.errors import UserError
 
-__all__ = ["Range", "bounded", "bounds", "from_table", "is_secret", "secret"]
+__all__ = ["Range", "bounded", "bounds", "from_table", "holds_secret", "is_secret", "secret"]
 
 T = TypeVar("T")
 
@@ -93,12 +97,32 @@ def bounded(
 
 
 def secret(default: str = "") -> Any:
-    """A string field that listings never print (a password): ``password: str = secret()``."""
-    return dataclasses.field(default=default, metadata={_SECRET: True})
+    """A string field never printed (a password): ``password: str = secret()``.
+
+    Left out of the dataclass repr, of ``config show`` and ``plugins`` listings and of errors.
+    """
+    return dataclasses.field(default=default, repr=False, metadata={_SECRET: True})
 
 
 def is_secret(field: dataclasses.Field[Any]) -> bool:
     return bool(field.metadata.get(_SECRET))
+
+
+def holds_secret(cls: type, table: Mapping[str, Any]) -> bool:
+    """Whether ``table`` (a TOML table of dataclass ``cls``) sets a non-empty secret, nested
+    tables included."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        value = table.get(f.name)
+        if not value:
+            continue
+        if is_secret(f):
+            return True
+        nested = hints[f.name]
+        is_table = dataclasses.is_dataclass(nested) and isinstance(value, Mapping)
+        if is_table and holds_secret(nested, value):  # type: ignore[arg-type]
+            return True
+    return False
 
 
 def bounds(cls: type) -> dict[str, Range]:
@@ -123,7 +147,7 @@ def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:
     values = {}
     for name, value in table.items():
         key = f"{where}.{name}"
-        values[name] = _coerce(value, hints[name], key)
+        values[name] = _coerce_field(value, hints[name], key, fields[name])
         rng = fields[name].metadata.get(_RANGE)
         if rng is not None and _is_number(values[name]) and values[name] not in rng:
             raise UserError(f"{key}: must be {rng}, got {value!r}")
@@ -139,6 +163,18 @@ def _is_number(value: Any) -> bool:
 
 def _num(value: float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _coerce_field(value: Any, hint: Any, key: str, field: dataclasses.Field[Any]) -> Any:
+    """``_coerce``, with a secret's value left out of the error."""
+    try:
+        return _coerce(value, hint, key)
+    except UserError:
+        if not is_secret(field):
+            raise
+        raise UserError(
+            f"{key}: expected {getattr(hint, '__name__', hint)} (value not shown)"
+        ) from None
 
 
 def _coerce(value: Any, hint: Any, key: str) -> Any:

@@ -9,9 +9,10 @@ Topics, all under ``{topic_prefix}/{device_id}/``:
 - ``stats``: the pipeline's periodic status report, QoS 0, only while connected.
 
 Letters and words wait in a bounded queue until the broker has them (PUBACK with QoS >= 1),
-so they survive a broker restart or a network outage and arrive in order: the sender keeps one
-message in flight, and paho re-sends that one after a reconnect before anything newer goes
-out. Past ``queue_size`` the oldest waiting event is dropped, counted and logged.
+so they survive a broker restart or a network outage and arrive in order: the sender takes one
+message out of the queue into flight, and paho re-sends that one after a reconnect before
+anything newer goes out. Past ``queue_size`` (waiting and in flight together) the oldest
+waiting event is dropped, counted and logged; the one in flight is never touched.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class MqttPlugin(OutputPlugin):
         return self.settings.drain_timeout + SENDER_JOIN_S + OFFLINE_WAIT_S
 
     def pending(self) -> int:
-        return len(self._queue)
+        return len(self.unsent())
 
     def start(self) -> None:
         s = self.settings
@@ -116,12 +117,12 @@ class MqttPlugin(OutputPlugin):
         self.dropped = 0
         self.published = 0
         self._seq = 0
-        self._queue: deque[_Outgoing] = deque()
+        self._queue: deque[_Outgoing] = deque()  # waiting, oldest first
+        self._inflight: _Outgoing | None = None  # taken by the sender, until the broker has it
         self._cond = threading.Condition()
         self._connected = False
         self._stopping = False
         self._deadline = float("inf")
-        self._inflight_mid: int | None = None
         self._acked: deque[int] = deque(maxlen=256)  # mids acked before we learned them
         self._last_error = ""
         self.port = s.port or (8883 if s.tls.enabled else 1883)
@@ -171,8 +172,7 @@ class MqttPlugin(OutputPlugin):
             self._deadline = time.monotonic() + s.drain_timeout
             self._cond.notify_all()
         self._sender.join(s.drain_timeout + SENDER_JOIN_S)
-        with self._cond:
-            left = len(self._queue)
+        left = self.pending()
         if left:
             log.warning(
                 "%d letters/words not delivered to MQTT broker %s before stop", left, s.host
@@ -192,36 +192,41 @@ class MqttPlugin(OutputPlugin):
         payload = {**event, "device_id": self.device_id, "seq": self._seq, "wall_time": time.time()}
         with self._cond:
             self._queue.append(_Outgoing(self.topics[kind], _json(payload)))
-            if len(self._queue) > self.settings.queue_size:
-                # drop the oldest event that is not in flight (index 0 may be)
-                del self._queue[1 if self._inflight_mid is not None else 0]
+            if len(self._queue) + (self._inflight is not None) > self.settings.queue_size:
+                self._queue.popleft()  # the oldest waiting one, never the one in flight
                 self.dropped += 1
                 if self.dropped == 1 or self.dropped % 100 == 0:
                     log.warning("MQTT queue full: %d oldest events dropped so far", self.dropped)
             self._cond.notify_all()
         self._report()
 
+    def unsent(self) -> list[_Outgoing]:
+        """The events the broker does not have yet: the one in flight first, then the queue."""
+        with self._cond:
+            return [*([self._inflight] if self._inflight else []), *self._queue]
+
     def _send_loop(self) -> None:
-        """Publish the queue head, wait for the broker to take it, repeat (one in flight)."""
+        """Take the oldest event into flight, publish it, wait for the broker to take it."""
         while True:
             with self._cond:
-                while not (self._queue and self._connected):
-                    if self._stopping and (not self._queue or time.monotonic() >= self._deadline):
+                while not (self._connected and (self._inflight or self._queue)):
+                    done = not (self._inflight or self._queue)
+                    if self._stopping and (done or time.monotonic() >= self._deadline):
                         return
                     self._cond.wait(0.1)
-                item = self._queue[0]
+                if self._inflight is None:  # taken under the lock: no overflow can drop it
+                    self._inflight = self._queue.popleft()
+                item = self._inflight
             info = self.client.publish(item.topic, item.payload, qos=self.settings.qos)
             with self._cond:
                 if self.settings.qos == 0 and info.rc == mqtt.MQTT_ERR_NO_CONN:
-                    continue  # not sent: try the same item again once connected
-                self._inflight_mid = info.mid
+                    continue  # not sent: the same one again once connected
                 while info.mid not in self._acked:
                     if self._stopping and time.monotonic() >= self._deadline:
                         return
                     self._cond.wait(0.1)
                 self._acked.remove(info.mid)
-                self._inflight_mid = None
-                self._queue.popleft()
+                self._inflight = None
                 self.published += 1
             self._report()
 
@@ -272,7 +277,7 @@ class MqttPlugin(OutputPlugin):
 
     def _report(self) -> None:
         self.context.gauge("connected", 1.0 if self._connected else 0.0)
-        self.context.gauge("queue", len(self._queue))
+        self.context.gauge("queue", len(self._queue) + (self._inflight is not None))
         self.context.gauge("dropped", self.dropped)
 
     def _discovery_configs(self) -> list[tuple[str, dict[str, Any]]]:

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from edge_arasl.classifier import Classifier, Prediction
@@ -24,6 +22,7 @@ from edge_arasl.cli import add_hand_argument
 from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings
 from edge_arasl.landmark_classifier import LandmarkClassifier
+from edge_arasl.preprocess import read_image_file
 from edge_arasl.reader import SignReader
 from edge_arasl.region import Box, Mode, RegionSettings, build_region
 from edge_arasl.runtime import BACKENDS
@@ -52,27 +51,6 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend", choices=list(BACKENDS), help="interpreter (default: first one installed)"
     )
-
-
-def read_image(path: Path) -> np.ndarray:
-    """Decode an image file to 8-bit gray or BGR; UserError naming the file otherwise."""
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    image = cv2.imdecode(data, cv2.IMREAD_ANYCOLOR) if data.size else None
-    if image is None or image.size == 0:
-        raise UserError(f"{path}: not a readable image")
-    return image
-
-
-def utf8_stdout() -> None:
-    """Arabic text must print even under a non-UTF-8 locale (e.g. a bare ``LANG=C`` shell)."""
-    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    if encoding != "utf8" and hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(encoding="utf-8")
 
 
 def format_result(
@@ -123,23 +101,18 @@ class HandClassifier:
 def run(args: argparse.Namespace) -> int:
     classifier = Classifier(args.model, num_threads=args.threads, backend=args.backend)
     finder = HandClassifier(classifier, args.hand) if args.hand else None
-    utf8_stdout()
     failed = 0
-    try:
-        for path in args.images:
-            try:
-                image = read_image(path)
-                if finder is None:
-                    line = format_result(path, classifier.classify(image), args.json)
-                else:
-                    prediction, box = finder.classify(image)
-                    line = format_result(path, prediction, args.json, (finder.mode, box))
-            except UserError as exc:
-                print(f"edge-arasl: error: {exc}", file=sys.stderr, flush=True)
-                failed += 1
-                continue
-            print(line, flush=True)
-    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    for path in args.images:
+        try:
+            image = read_image_file(path)
+            if finder is None:
+                line = format_result(path, classifier.classify(image), args.json)
+            else:
+                prediction, box = finder.classify(image)
+                line = format_result(path, prediction, args.json, (finder.mode, box))
+        except UserError as exc:
+            print(f"edge-arasl: error: {exc}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        print(line, flush=True)
     return 1 if failed else 0

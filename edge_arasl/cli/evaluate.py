@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from edge_arasl.classifier import Classifier
-from edge_arasl.cli.classify import add_model_arguments, utf8_stdout
+from edge_arasl.cli.classify import add_model_arguments
 from edge_arasl.dataset import Dataset, held_out, held_out_blocks, load_dataset, model_labels
 from edge_arasl.errors import UserError
 from edge_arasl.evaluation import (
@@ -104,7 +104,6 @@ def run(args: argparse.Namespace) -> int:
     pred = predict(classifier, images, show_progress=sys.stderr.isatty())
     report = evaluate_predictions(true, pred, classifier.classes)
     scores = block_scores(true, pred, blocks, classifier.classes) if blocks else None
-    utf8_stdout()
     if args.json:
         result = {
             "model": str(classifier.model_path),

@@ -11,7 +11,6 @@ import argparse
 import json
 import logging
 import os
-import sys
 from collections import Counter
 from typing import Any
 
@@ -199,8 +198,4 @@ def _reason(exc: OSError) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.count is not None and args.count < 1:
         raise UserError(f"--count {args.count}: must be >= 1")
-    try:
-        return Listener(args).run()
-    except BrokenPipeError:  # `edge-arasl listen | head`: the reader is gone, so are we
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return Listener(args).run()

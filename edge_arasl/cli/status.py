@@ -1,7 +1,8 @@
 """``edge-arasl status``: what the daemon last reported, read from its state directory.
 
 Exit status: 0 when the daemon that wrote the status is still running, 3 when it is not
-(stopped, crashed, or on another machine's state directory), 2 when there is no status at all.
+(stopped, crashed, or on another machine's state directory), 2 when there is no status at all
+or it is unreadable (not UTF-8, not a JSON object). Values of a wrong type in it show as ``?``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import json
 import os
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     state_dir = args.state_dir or _find_state_dir()
     data = read_status(state_dir)
-    data["age_seconds"] = round(max(0.0, time.time() - float(data.get("wall_time", 0))), 1)
+    wall_time = data.get("wall_time")
+    data["age_seconds"] = None if wall_time is None else round(max(0.0, time.time() - wall_time), 1)
     data["alive"] = _alive(data)
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
@@ -63,11 +66,11 @@ def _alive(data: dict[str, Any]) -> bool:
     if data.get("state") in ("stopped", "failed"):
         return False
     pid = data.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
+    if pid is None or pid <= 0:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: beyond any pid
         return False
     except PermissionError:  # alive, owned by the service user
         return True
@@ -75,15 +78,18 @@ def _alive(data: dict[str, Any]) -> bool:
 
 
 def format_status(data: dict[str, Any]) -> str:
-    """A few human-readable lines."""
-    state = data.get("state", "?") if data["alive"] else f"not running (last: {data.get('state')})"
+    """A few human-readable lines; ``?`` for what the file does not say (or says wrongly)."""
+    state = data.get("state", "?")
+    if not data["alive"]:
+        state = f"not running (last: {state})"
+    fps = data.get("fps")
     lines = [
         f"edge-arasl on {data.get('device_id', '?')}: {state}"
         f" (pid {data.get('pid', '?')}, updated {_ago(data['age_seconds'])})",
         f"  source:   {data.get('source', '?')}    config: {data.get('config') or 'built-in'}",
-        f"  frames:   {data.get('frames', 0)} ({data.get('frames_dropped', 0)} dropped),"
-        f" {float(data.get('fps', 0.0)):.1f} fps, inference {_mean_ms(data)}",
-        f"  letters:  {data.get('letters', 0)}, words: {data.get('words', 0)},"
+        f"  frames:   {data.get('frames', '?')} ({data.get('frames_dropped', '?')} dropped),"
+        f" {'?' if fps is None else f'{fps:.1f}'} fps, inference {_mean_ms(data)}",
+        f"  letters:  {data.get('letters', '?')}, words: {data.get('words', '?')},"
         f" last letter: {data.get('last_letter') or '-'}",
     ]
     if data.get("text"):
@@ -100,17 +106,25 @@ def format_status(data: dict[str, Any]) -> str:
         gauges = data.get("plugin_gauges", {}).get(name, {})
         parts += [f"{k} {v:g}" for k, v in sorted(gauges.items())]
         lines.append(f"  plugin {name}: " + ", ".join(parts))
-    return "\n".join(lines)
+    return "\n".join(map(_without_controls, lines))
+
+
+def _without_controls(line: str) -> str:
+    """The file is not trusted: no terminal escape or newline from it reaches the screen."""
+    return "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in line)
 
 
 def _mean_ms(data: dict[str, Any]) -> str:
-    count = data.get("frames", 0)  # one inference per frame
-    if not count:
+    count = data.get("frames")  # one inference per frame
+    total = data.get("inference_ms_sum")
+    if not count or total is None:
         return "-"
-    return f"{float(data.get('inference_ms_sum', 0.0)) / count:.2f} ms mean"
+    return f"{total / count:.2f} ms mean"
 
 
-def _ago(seconds: float) -> str:
+def _ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
     if seconds < 120:
         return f"{seconds:.0f} s ago"
     if seconds < 7200:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import cv2
-
 from edge_arasl.errors import UserError
+from edge_arasl.preprocess import read_image_file
 from edge_arasl.sources.base import Frame, Source
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -21,7 +20,8 @@ def _natural_key(path: Path) -> list[object]:
 class ImageFolder(Source):
     """The images of a folder in natural name order, one frame each, timestamped ``index/fps``.
 
-    Gray images stay gray (and double as :attr:`Frame.gray`); colour ones are read as BGR.
+    Gray images stay gray (and double as :attr:`Frame.gray`); colour ones are read as BGR,
+    other modes and depths as :func:`~edge_arasl.preprocess.read_image_file` converts them.
     """
 
     def __init__(self, path: str | Path, fps: float = 30.0) -> None:
@@ -44,14 +44,7 @@ class ImageFolder(Source):
     def read(self) -> Frame | None:
         if self.interrupted or self._index >= len(self._files):
             return None
-        path = self._files[self._index]
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if image is None:
-            raise UserError(f"{path}: not a readable image")
-        if image.ndim == 3 and image.shape[2] == 4:
-            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-        if image.dtype != "uint8":
-            image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
+        image = read_image_file(self._files[self._index])
         gray = image if image.ndim == 2 else None
         frame = Frame(image=image, timestamp=self._index / self.fps, index=self._index, gray=gray)
         self._index += 1

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from edge_arasl.cli import main
+from edge_arasl.errors import UserError
 from edge_arasl.plugin import StatusEvent
 from edge_arasl.status_file import default_state_dir, read_status, write_status
 
@@ -119,3 +120,78 @@ def test_write_is_atomic_and_group_readable(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["status.json"]  # no temporary left
     write_status(tmp_path / "new", {**_status(1), "frames": 5})
     assert read_status(tmp_path / "new")["frames"] == 5
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"state": "running", "text": "\xff\xfe"}', "status.json: damaged, not UTF-8 text"),
+        (b"[1, 2]", "status.json: expected a JSON object"),
+        (b"", "status.json: not valid JSON"),
+    ],
+)
+def test_unreadable_file_is_one_line_and_exit_2(tmp_path, capsys, content, message):
+    (tmp_path / "status.json").write_bytes(content)
+    assert main(["status", "--state-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("edge-arasl: error: ") and message in err
+    assert err.count("\n") == 1
+    with pytest.raises(UserError, match=message):
+        read_status(tmp_path)
+
+
+def test_wrong_types_and_missing_keys_show_as_unknown(tmp_path, capsys):
+    damaged = {
+        "state": 5,
+        "pid": True,  # a bool is no pid (os.kill(1, 0) would say "alive")
+        "wall_time": "yesterday",
+        "frames": "many",
+        "fps": [30],
+        "device_id": "pi\x1b[2J",  # a terminal escape must not reach the screen
+        "plugin_gauges": {"mqtt": {"connected": "yes"}},
+        "plugin_errors": {"mqtt": 2},
+    }
+    (tmp_path / "status.json").write_text(json.dumps(damaged))
+    assert main(["status", "--state-dir", str(tmp_path)]) == 3
+    out = capsys.readouterr().out
+    assert "edge-arasl on pi?[2J: not running (last: ?) (pid ?, updated ?)" in out
+    assert "frames:   ? (? dropped), ? fps, inference -" in out
+    assert "plugin mqtt: 2 errors, 0 frames dropped" in out
+    assert read_status(tmp_path) == {"device_id": "pi\x1b[2J", "plugin_errors": {"mqtt": 2}}
+
+
+def test_huge_and_non_finite_numbers_read_as_missing(tmp_path, capsys):
+    digits = "9" * 5000  # past Python's int-to-string limit: json.loads alone would raise
+    (tmp_path / "status.json").write_text(
+        f'{{"state": "running", "pid": 99999999999999999999, "wall_time": 1e999, '
+        f'"frames": {digits}, "fps": NaN, "inference_ms_sum": -Infinity, "letters": 3}}'
+    )
+    assert main(["status", "--state-dir", str(tmp_path), "--json"]) == 3
+    data = json.loads(capsys.readouterr().out, parse_constant=pytest.fail)  # strict JSON out
+    assert data == {
+        "state": "running",
+        "letters": 3,
+        "age_seconds": None,
+        "alive": False,
+    }
+
+
+def test_pid_beyond_any_process_is_not_running(tmp_path, capsys):
+    write_status(tmp_path, _status(2**40))
+    assert main(["status", "--state-dir", str(tmp_path)]) == 3
+    assert "not running (last: running)" in capsys.readouterr().out
+
+
+def test_deeply_nested_json_is_one_line_and_exit_2(tmp_path):
+    """In a child process: hitting the recursion limit leaves an interpreter unwell (3.11)."""
+    (tmp_path / "status.json").write_text("[" * 100_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_arasl", "status", "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"edge-arasl: error: {tmp_path / 'status.json'}: not valid JSON (nested too deeply)\n"
+    )
