@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,12 @@ from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.region import Box, Roi
 from edge_arasl.scenes import SCENES, Backdrop, HandLayout, busy_room, plain_room
+from edge_arasl.sources.images import IMAGE_SUFFIXES
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # Python 3.10 has it only here
+    from importlib.abc import Traversable
 
 #: Single characters and the sign that spells them.
 SIGN_FOR_CHAR: dict[str, str] = {
@@ -93,7 +99,7 @@ def load_samples(
         if not class_dir.is_dir() or class_dir.name not in SIGN_CLASSES:
             continue
         for item in sorted(class_dir.iterdir(), key=lambda p: p.name):
-            if item.name.lower().endswith((".png", ".jpg", ".jpeg")):
+            if Path(item.name).suffix.lower() in IMAGE_SUFFIXES:
                 data = np.frombuffer(item.read_bytes(), np.uint8)
                 image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
                 if image is None:

@@ -277,12 +277,16 @@ def test_bad_thread_count() -> None:
 
 
 @pytest.mark.parametrize(
-    "image",
-    [np.zeros((0, 0, 3), np.uint8), np.zeros((5,), np.uint8), np.zeros((8, 8, 7), np.uint8)],
+    "image, message",
+    [
+        (np.zeros((0, 0, 3), np.uint8), "image is empty"),
+        (np.zeros((5,), np.uint8), r"unsupported image shape \(5,\)"),
+        (np.zeros((8, 8, 7), np.uint8), r"unsupported image shape \(8, 8, 7\)"),
+    ],
     ids=["empty", "1-d", "7-channel"],
 )
-def test_unusable_image(classifier: Classifier, image: np.ndarray) -> None:
-    with pytest.raises(UserError):
+def test_unusable_image(classifier: Classifier, image: np.ndarray, message: str) -> None:
+    with pytest.raises(UserError, match=message):
         classifier.classify(image)
 
 

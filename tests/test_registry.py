@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import textwrap
 
 import pytest
@@ -64,20 +63,9 @@ ENTRY_POINTS = {
 
 
 @pytest.fixture
-def installed(tmp_path, monkeypatch):
+def installed(install_plugin_package):
     """A distribution registering test plugins, installed the way pip would (a dist-info)."""
-    (tmp_path / f"{MODULE}.py").write_text(SOURCE)
-    dist_info = tmp_path / "arasl_registry_test-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: arasl-registry-test\nVersion: 1.0\n"
-    )
-    lines = [f"{k} = {v}" for k, v in ENTRY_POINTS.items()]
-    (dist_info / "entry_points.txt").write_text("[edge_arasl.plugins]\n" + "\n".join(lines) + "\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry, "_reported", set())
-    yield
-    sys.modules.pop(MODULE, None)
+    install_plugin_package(MODULE, SOURCE, ENTRY_POINTS, "arasl-registry-test")
 
 
 def make_context(name: str) -> PluginContext:

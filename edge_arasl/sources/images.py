@@ -10,10 +10,11 @@ import cv2
 from edge_arasl.errors import UserError
 from edge_arasl.sources.base import Frame, Source
 
+#: The file suffixes read as images, here and wherever a folder of images is read.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 
-def _natural_key(path: Path) -> list[object]:
+def natural_key(path: Path) -> list[object]:
     """Sort ``img2.png`` before ``img10.png``."""
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
@@ -38,7 +39,7 @@ class ImageFolder(Source):
         if not files:
             suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
             raise UserError(f"{self.path}: no images ({suffixes}) in this folder")
-        self._files = sorted(files, key=_natural_key)
+        self._files = sorted(files, key=natural_key)
         self.frame_count = len(self._files)
 
     def read(self) -> Frame | None:

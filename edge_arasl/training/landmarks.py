@@ -329,7 +329,7 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
     from edge_arasl.classifier import Classifier
     from edge_arasl.dataset import load_dataset, model_labels
     from edge_arasl.landmark_classifier import FEATURE_NAME, FEATURE_VERSION, LandmarkClassifier
-    from edge_arasl.training.trainer import dump_json
+    from edge_arasl.training.files import dump_json
 
     if not 0 < opts.presence < 1:
         raise UserError(f"--presence {opts.presence:g}: must be between 0 and 1")
