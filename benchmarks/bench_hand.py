@@ -48,7 +48,10 @@ SAMPLE = Path(__file__).resolve().parent.parent / "models" / "samples" / "bb" / 
 
 def frame_with_hand() -> np.ndarray:
     frame = np.full((480, 640, 3), 170, np.uint8)
-    hand = cv2.resize(cv2.imread(str(SAMPLE), cv2.IMREAD_GRAYSCALE), (256, 256))
+    sample = cv2.imread(str(SAMPLE), cv2.IMREAD_GRAYSCALE)
+    if sample is None:
+        raise SystemExit(f"{SAMPLE}: cannot read the sample image")
+    hand = cv2.resize(sample, (256, 256))
     frame[112:368, 192:448] = cv2.cvtColor(hand, cv2.COLOR_GRAY2BGR)
     return frame
 

@@ -166,7 +166,8 @@ class _Hand:
         scale = rng.uniform(1.0, 1.08)
         angle = rng.uniform(-4, 4)
         shift = rng.uniform(-0.03, 0.03, 2) * (w, h)
-        self.matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        rotation = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        self.matrix = np.asarray(rotation, np.float64)
         self.matrix[:, 2] += shift
         self.gain = rng.uniform(0.92, 1.08)
         self.phase = rng.uniform(0, 2 * math.pi, 2)
@@ -206,7 +207,9 @@ class _Recorder:
         self.clock = 0.0
         self.hand_free: list[list[float]] = []  # [start, end] of every span with no hand
 
-    def _emit(self, duration: float, draw: Callable[[float], tuple[np.ndarray | None, Box]]):
+    def _emit(
+        self, duration: float, draw: Callable[[float], tuple[np.ndarray | None, Box]]
+    ) -> None:
         for t in _frames_in(self.clock, duration, self.fps):
             patch, box = draw(t)
             self.writer.write(self.scene.frame(patch, box, self.clock + t))
@@ -385,7 +388,7 @@ def _open_writer(out: Path, fps: float, size: tuple[int, int]) -> cv2.VideoWrite
         raise UserError(f"{out}: the output must end in .mp4 or .avi")
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: no such folder for the output video")
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*codec), fps, size)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*codec), fps, size)
     if not writer.isOpened():
         raise UserError(f"{out}: cannot write a {codec} video here")
     return writer

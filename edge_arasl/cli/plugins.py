@@ -14,6 +14,7 @@ import math
 from pathlib import PurePath
 from typing import Any
 
+from edge_arasl.plugin import OutputPlugin
 from edge_arasl.registry import PluginEntry, scan
 
 
@@ -83,7 +84,7 @@ def summary(cls: type) -> str:
     return doc.strip().splitlines()[0].strip() if doc.strip() else ""
 
 
-def defaults(cls: type | None) -> dict[str, Any]:
+def defaults(cls: type[OutputPlugin] | None) -> dict[str, Any]:
     """Each setting of ``cls.Settings`` with its default value."""
     if cls is None:
         return {}

@@ -16,7 +16,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import SourceSettings, load_config
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None:
             config = config.with_plugin_option(plugin, key, value)
 
-    kind = "images" if args.video.is_dir() else "video"
+    kind: Literal["images", "video"] = "images" if args.video.is_dir() else "video"
     source = open_source(SourceSettings(kind=kind, path=str(args.video)), realtime=args.realtime)
     observers: list[Observer] = []
     if args.json:

@@ -17,6 +17,7 @@ from pathlib import Path
 from edge_arasl.cli import add_hand_argument
 from edge_arasl.config import Config
 from edge_arasl.pipeline import Observer, build_pipeline, stop_on_signals
+from edge_arasl.region import Mode
 from edge_arasl.service import Service
 from edge_arasl.sources import open_source
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_pipeline(config: Config, observers: Sequence[Observer], hand: str | None = None) -> bool:
+def run_pipeline(config: Config, observers: Sequence[Observer], hand: Mode | None = None) -> bool:
     """One pipeline run on ``config`` (``hand`` overrides its region mode); True if
     SIGINT/SIGTERM stopped it."""
     if hand is not None:  # again after every reload, which reads the file anew

@@ -28,7 +28,7 @@ class ImageFolder(Source):
     def __init__(self, path: str | Path, fps: float = 30.0) -> None:
         super().__init__(str(path))
         self.path = Path(path)
-        self.fps = fps
+        self.fps = self._rate = fps  # _rate: never None, unlike Source.fps
         self._files: list[Path] = []
         self._index = 0
 
@@ -54,6 +54,6 @@ class ImageFolder(Source):
         if image.dtype != "uint8":
             image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
         gray = image if image.ndim == 2 else None
-        frame = Frame(image=image, timestamp=self._index / self.fps, index=self._index, gray=gray)
+        frame = Frame(image=image, timestamp=self._index / self._rate, index=self._index, gray=gray)
         self._index += 1
         return frame

@@ -52,7 +52,8 @@ def _affine(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) 
     scale = rng.uniform(1 - 0.3 * strength, 1 + 0.2 * strength)
     angle = rng.uniform(-15, 15) * strength
     shift = rng.uniform(-0.15, 0.15, 2) * INPUT_SIZE * strength
-    matrix = cv2.getRotationMatrix2D((INPUT_SIZE / 2, INPUT_SIZE / 2), angle, scale)
+    center = (INPUT_SIZE / 2, INPUT_SIZE / 2)
+    matrix = np.asarray(cv2.getRotationMatrix2D(center, angle, scale), np.float64)
     matrix[:, 2] += shift
     return cv2.warpAffine(
         image,
@@ -123,9 +124,9 @@ def motion_blur(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     kernel = np.zeros((length, length), np.float32)
     kernel[length // 2, :] = 1.0 / length
     rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1)
-    kernel = cv2.warpAffine(kernel, rot, (length, length))
-    kernel /= max(kernel.sum(), 1e-6)
-    return cv2.filter2D(image.astype(np.float32), -1, kernel, borderType=cv2.BORDER_REPLICATE)
+    turned = np.asarray(cv2.warpAffine(kernel, rot, (length, length)), np.float32)
+    turned /= max(turned.sum(), 1e-6)
+    return cv2.filter2D(image.astype(np.float32), -1, turned, borderType=cv2.BORDER_REPLICATE)
 
 
 def synth_none(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -138,7 +139,7 @@ def synth_none(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     else:
         src = images[rng.integers(len(images))].astype(np.float32)
         dx, dy = rng.choice([-1, 1], 2) * rng.uniform(0.6, 0.85, 2) * INPUT_SIZE
-        matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+        matrix = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
         wall = float(np.median(src[0]))
         x = cv2.warpAffine(src, matrix, (INPUT_SIZE, INPUT_SIZE), borderValue=wall)
     x = _photometric(x, rng)

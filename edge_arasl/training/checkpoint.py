@@ -101,7 +101,7 @@ class Checkpoint:
         shutil.rmtree(new, ignore_errors=True)
         new.mkdir(parents=True)
         model.save(new / "model.keras")
-        arrays = {f"best{i}": w for i, w in enumerate(best_weights)}
+        arrays: dict[str, Any] = {f"best{i}": w for i, w in enumerate(best_weights)}
         if average.count:
             arrays.update({f"mean{i}": w for i, w in enumerate(average.mean())})
         np.savez(new / "weights.npz", **arrays)
