@@ -31,6 +31,7 @@ import numpy as np
 from bench_pipeline import machine, machine_line
 
 from edge_arasl.classifier import DEFAULT_MODEL_PATH, Classifier
+from edge_arasl.preprocess import to_unit_range
 
 
 def sample_frames(model_path: Path, size: int, count: int = 64) -> np.ndarray:
@@ -108,7 +109,7 @@ def bench_keras(
     args: argparse.Namespace, frames: np.ndarray, n_classes: int
 ) -> tuple[list[dict[str, Any]], str]:
     model, source = keras_model(args, n_classes)
-    x = frames[..., None].astype(np.float32) / 255.0
+    x = to_unit_range(frames[..., None])
     n = len(x)
     count, warmup = args.keras_frames, max(5, args.warmup // 10)
 

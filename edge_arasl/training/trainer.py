@@ -13,8 +13,6 @@ test blocks. Everything is seeded. Every epoch is checkpointed, so a killed run 
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from edge_arasl.dataset import (
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.preprocess import add_margin, margin_problem, to_unit_range
+from edge_arasl.training import import_tf
 from edge_arasl.training.architecture import build_model, count_macs
 from edge_arasl.training.augment import augmented_epoch, synth_none
 from edge_arasl.training.averaging import WeightAverage, refresh_batch_norm
@@ -48,21 +47,10 @@ from edge_arasl.training.export import (
 from edge_arasl.training.files import MODEL_NAME, dump_compact
 from edge_arasl.training.options import TrainOptions
 
-log = logging.getLogger(__name__)
-
 #: Images the batch-norm statistics of the averaged weights are measured on.
 BATCH_NORM_IMAGES = 12800
 #: Training images the int8 converter calibrates its activation ranges on.
 CALIBRATION_IMAGES = 400
-
-
-def _import_tf() -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        import tensorflow as tf
-    except ImportError:
-        raise UserError("training needs TensorFlow: pip install 'edge-arasl[train]'") from None
-    return tf
 
 
 def _dataset(tf: Any, x: np.ndarray, y: np.ndarray, batch: int) -> Any:
@@ -82,7 +70,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
     """Run the whole pipeline; writes the model and its figures into ``opts.out``."""
     _check_options(opts)
     init_training = _init_training(opts)
-    tf = _import_tf()
+    tf = import_tf()
     import keras
 
     keras.utils.set_random_seed(opts.seed if opts.init_seed is None else opts.init_seed)
