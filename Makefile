@@ -32,6 +32,7 @@ test: $(STAMP) system-deps
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -109,4 +110,4 @@ landmark-model: $(STAMP)
 	$(BIN)/edge-arasl train-landmarks --data "$(DATA)" --cache $(LM_RUN)/cache.npz --out $(LM_RUN)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -31,6 +31,7 @@ import numpy as np
 from bench_pipeline import machine, machine_line
 
 from edge_arasl.classifier import DEFAULT_MODEL_PATH, Classifier
+from edge_arasl.preprocess import to_unit_range
 
 
 def sample_frames(model_path: Path, size: int, count: int = 64) -> np.ndarray:
@@ -38,8 +39,8 @@ def sample_frames(model_path: Path, size: int, count: int = 64) -> np.ndarray:
     import cv2
 
     files = sorted((model_path.parent / "samples").glob("*/*.png"))[:count]
-    images = [cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) for f in files]
-    images = [im for im in images if im is not None and im.shape == (size, size)]
+    read = [cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) for f in files]
+    images = [im for im in read if im is not None and im.shape == (size, size)]
     if images:
         return np.stack(images)
     return np.random.default_rng(0).integers(0, 256, (count, size, size), dtype=np.uint8)
@@ -78,13 +79,16 @@ def bench_tflite(args: argparse.Namespace, frames: np.ndarray) -> list[dict[str,
         def frame(i: int, clf: Classifier = clf) -> None:
             clf.probabilities_prepared(frames[i % n])
 
+        def invoke(_i: int, it: Any = interpreter) -> None:
+            it.invoke()
+
         name = f"{clf.backend} int8"
         rows.append(row(f"{name} frame", str(threads), time_calls(frame, args.frames, args.warmup)))
         rows.append(
             row(
                 f"{name} invoke",
                 str(threads),
-                time_calls(lambda _i, it=interpreter: it.invoke(), args.frames, args.warmup),
+                time_calls(invoke, args.frames, args.warmup),
             )
         )
     return rows
@@ -105,7 +109,7 @@ def bench_keras(
     args: argparse.Namespace, frames: np.ndarray, n_classes: int
 ) -> tuple[list[dict[str, Any]], str]:
     model, source = keras_model(args, n_classes)
-    x = frames[..., None].astype(np.float32) / 255.0
+    x = to_unit_range(frames[..., None])
     n = len(x)
     count, warmup = args.keras_frames, max(5, args.warmup // 10)
 

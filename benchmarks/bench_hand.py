@@ -41,13 +41,17 @@ from edge_arasl.hand.landmarks import LandmarkModel
 from edge_arasl.hand.palm import PalmDetector
 from edge_arasl.hand.tracker import DEFAULT_LANDMARK_MODEL, DEFAULT_PALM_MODEL
 from edge_arasl.landmark_classifier import LandmarkClassifier
+from edge_arasl.preprocess import INPUT_SIZE
 
 SAMPLE = Path(__file__).resolve().parent.parent / "models" / "samples" / "bb" / "4906.png"
 
 
 def frame_with_hand() -> np.ndarray:
     frame = np.full((480, 640, 3), 170, np.uint8)
-    hand = cv2.resize(cv2.imread(str(SAMPLE), cv2.IMREAD_GRAYSCALE), (256, 256))
+    sample = cv2.imread(str(SAMPLE), cv2.IMREAD_GRAYSCALE)
+    if sample is None:
+        raise SystemExit(f"{SAMPLE}: cannot read the sample image")
+    hand = cv2.resize(sample, (256, 256))
     frame[112:368, 192:448] = cv2.cvtColor(hand, cv2.COLOR_GRAY2BGR)
     return frame
 
@@ -74,7 +78,9 @@ def measure(threads: int, repeats: int) -> dict[str, tuple[float, float]]:
     fusion = Fusion(cnn.classes, mlp.classes, mlp.fusion_weight)
     rect = RotatedRect(320, 240, 300, 300)
     hand = landmarks.read(frame, rect, "bgr")
-    crop = cv2.resize(cv2.cvtColor(frame[112:368, 192:448], cv2.COLOR_BGR2GRAY), (64, 64))
+    crop = cv2.resize(
+        cv2.cvtColor(frame[112:368, 192:448], cv2.COLOR_BGR2GRAY), (INPUT_SIZE, INPUT_SIZE)
+    )
     cnn_probs = cnn.probabilities_prepared(crop)
     mlp_probs = mlp.read(hand)
     return {

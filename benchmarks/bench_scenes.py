@@ -48,7 +48,7 @@ from edge_arasl.region import Roi
 #: A decoded letter starts this long after the hand does (smoothing, hold): a letter ending
 #: just inside a hand-free span is the hand that just left, not a false one.
 LAG_S = 0.25
-REGIONS = {"fixed": False, "moving": "letter"}
+REGIONS: dict[str, bool | str] = {"fixed": False, "moving": "letter"}
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -69,7 +70,8 @@ def classify(
     """Probabilities of the hand region of every frame (with sensor noise), and frame times."""
     cap = cv2.VideoCapture(str(path))
     fps = cap.get(cv2.CAP_PROP_FPS)
-    probs, times = [], []
+    probs: list[np.ndarray] = []
+    times: list[float] = []
     while True:
         ok, frame = cap.read()
         if not ok:
@@ -124,9 +126,9 @@ def make_signals(
         arrays, index, k = {}, [], 0
         for (name, fps), videos in signals.items():
             entry = []
-            for video in videos:
-                arrays[f"p{k}"], arrays[f"t{k}"] = video["probs"], video["times"]
-                entry.append((k, video["words"]))
+            for item in videos:
+                arrays[f"p{k}"], arrays[f"t{k}"] = item["probs"], item["times"]
+                entry.append((k, item["words"]))
                 k += 1
             index.append((name, fps, entry))
         np.savez_compressed(cache, index=json.dumps(index), **arrays)
@@ -194,13 +196,13 @@ def speller_timing(signals: dict[tuple[str, float], list[dict]], settings: Decod
                 return "speller off"
             choose = decoder.speller.choose
 
-            def timed(*args, choose=choose):
+            def timed(*args: Any, choose: Any = choose) -> Any:
                 started = time.perf_counter()
                 choice = choose(*args)
                 times.append(time.perf_counter() - started)
                 return choice
 
-            decoder.speller.choose = timed  # type: ignore[method-assign]
+            decoder.speller.choose = timed  # type: ignore[method-assign,assignment]
             for p, t in zip(video["probs"], video["times"], strict=True):
                 decoder.update(p, t)
             decoder.finish()
@@ -211,7 +213,7 @@ def speller_timing(signals: dict[tuple[str, float], list[dict]], settings: Decod
     )
 
 
-def with_words(**changes: float) -> DecoderSettings:
+def with_words(**changes: Any) -> DecoderSettings:
     base = DecoderSettings()
     return dataclasses.replace(base, words=dataclasses.replace(base.words, **changes))
 

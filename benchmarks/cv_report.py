@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from edge_arasl.dataset import kfold_splits, load_dataset, model_labels
+from edge_arasl.dataset import kfold_splits, load_dataset, model_labels, split_to_json
 from edge_arasl.evaluation import evaluate_predictions
 from edge_arasl.labels import MODEL_CLASSES
-from edge_arasl.training.trainer import dump_json, split_to_json
+from edge_arasl.training.files import dump_json
 
 K = 5
 SEED = 0

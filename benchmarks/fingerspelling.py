@@ -8,7 +8,7 @@ images the shipped model was trained without, to choose settings on.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -61,7 +61,7 @@ def align(truth: list[str], got: list[str]) -> tuple[int, list[tuple[int, int]]]
     return int(d[n, m]), pairs[::-1]
 
 
-def boundary_errors(truth: list[list[str]], got: list[list[str]]) -> int:
+def boundary_errors(truth: Sequence[Sequence[str]], got: Sequence[Sequence[str]]) -> int:
     """Word-boundary errors: edit distance of the letters-per-word counts."""
     return align([str(len(w)) for w in truth], [str(len(w)) for w in got])[0]
 

@@ -44,13 +44,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from fingerspelling import align, boundary_errors, export_validation_images, random_text
 
 from edge_arasl.classifier import Classifier
-from edge_arasl.decoder import DecoderSettings, LetterDecoder
+from edge_arasl.decoder import DecoderSettings, Event, LetterDecoder
 from edge_arasl.demo import DemoTiming, make_demo
 from edge_arasl.labels import MODEL_CLASSES
 from edge_arasl.plugin import LetterEvent, WordEvent
@@ -178,20 +179,32 @@ class Tally:
         return self.boundary_errors / max(1, self.words)
 
 
-def run_decoder(signal: Signal, settings: DecoderSettings):
+def run_decoder(
+    signal: Signal, settings: DecoderSettings
+) -> tuple[list[tuple[LetterEvent, float]], list[WordEvent]]:
     decoder = LetterDecoder(MODEL_CLASSES, settings)
     letters: list[tuple[LetterEvent, float]] = []  # with the time it was emitted
     words: list[WordEvent] = []
     for p, t in zip(signal.probs, signal.times, strict=True):
-        for e in decoder.update(p, t):
-            (letters.append((e, t)) if isinstance(e, LetterEvent) else words.append(e))
-    end = float(signal.times[-1])
-    for e in decoder.finish():
-        (letters.append((e, end)) if isinstance(e, LetterEvent) else words.append(e))
+        _collect(decoder.update(p, t), t, letters, words)
+    _collect(decoder.finish(), float(signal.times[-1]), letters, words)
     return letters, words
 
 
-def score(signals: list[Signal], settings: DecoderSettings, timing: bool = False):
+def _collect(
+    events: list[Event], t: float, letters: list[tuple[LetterEvent, float]], words: list[WordEvent]
+) -> None:
+    """Letters with the time they came out, and the words (sentences are not scored)."""
+    for e in events:
+        if isinstance(e, LetterEvent):
+            letters.append((e, t))
+        elif isinstance(e, WordEvent):
+            words.append(e)
+
+
+def score(
+    signals: list[Signal], settings: DecoderSettings, timing: bool = False
+) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
     for sig in signals:
         tally = tallies.setdefault(sig.condition, Tally())
@@ -225,7 +238,7 @@ def objective(tallies: dict[str, Tally]) -> float:
     return max(t.cer for t in tallies.values()) + max(t.ber for t in tallies.values())
 
 
-def valid(settings: dict[str, float]) -> DecoderSettings | None:
+def valid(settings: dict[str, Any]) -> DecoderSettings | None:
     try:
         return DecoderSettings(**settings)
     except ValueError:
@@ -370,7 +383,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     overrides = dict(item.split("=", 1) for item in args.set)
-    current = DecoderSettings(**{k: float(v) for k, v in overrides.items()})
+    floats: dict[str, Any] = {k: float(v) for k, v in overrides.items()}
+    current = DecoderSettings(**floats)
 
     t0 = time.perf_counter()
     if args.cache and args.cache.exists():
@@ -406,7 +420,7 @@ def main() -> int:
 
 
 def save_cache(path: Path, signals: list[Signal]) -> None:
-    arrays = {}
+    arrays: dict[str, Any] = {}
     meta = []
     for i, s in enumerate(signals):
         arrays[f"p{i}"], arrays[f"t{i}"] = s.probs, s.times

@@ -12,17 +12,23 @@ row order into blocks and assigns whole blocks, dropping a guard band at every b
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edge_arasl.errors import UserError
-from edge_arasl.preprocess import prepare, read_image_file
+from edge_arasl.preprocess import INPUT_SIZE, prepare, read_image_file
+from edge_arasl.sources.images import IMAGE_SUFFIXES, natural_key
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+#: Rows of a class per block: about one recording session (neighbouring frames are near-copies).
+BLOCK_ROWS = 80
+#: Rows dropped at each edge of a held-out block and from the training rows next to it.
+GUARD_ROWS = 4
 
+#: Blocks a class needs at least: a validation and a test block between two training blocks.
+MIN_BLOCKS = 4
 
 #: A block of consecutive rows of one class: (class name, first row, last row).
 Block = tuple[str, int, int]
@@ -30,7 +36,7 @@ Block = tuple[str, int, int]
 
 @dataclass(frozen=True)
 class Dataset:
-    images: np.ndarray  # (N, 64, 64) uint8
+    images: np.ndarray  # (N, INPUT_SIZE, INPUT_SIZE) uint8
     labels: np.ndarray  # (N,) int, index into classes
     classes: tuple[str, ...]
     source: str
@@ -65,13 +71,9 @@ def _load_npz(path: Path) -> Dataset:
         raise UserError(f"{path}: {len(images)} images but {len(labels)} labels")
     if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
         raise UserError(f"{path}: labels out of range for {len(classes)} classes")
-    if images.shape[1:] != (64, 64):
+    if images.shape[1:] != (INPUT_SIZE, INPUT_SIZE):
         images = np.stack([prepare(im) for im in images]) if len(images) else images
     return Dataset(images, labels, classes, str(path))
-
-
-def _natural_key(name: str) -> list[object]:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
 
 
 def _load_folder(root: Path) -> Dataset:
@@ -81,8 +83,7 @@ def _load_folder(root: Path) -> Dataset:
     images, labels, classes = [], [], []
     for class_dir in class_dirs:
         files = sorted(
-            (f for f in class_dir.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES),
-            key=lambda f: _natural_key(f.name),
+            (f for f in class_dir.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES), key=natural_key
         )
         if not files:
             continue
@@ -184,16 +185,18 @@ def _split(rows: dict[str, list[np.ndarray]], blocks: dict[str, list[Block]]) ->
 def block_split(
     labels: np.ndarray,
     classes: tuple[str, ...],
-    block: int = 80,
-    guard: int = 4,
+    block: int = BLOCK_ROWS,
+    guard: int = GUARD_ROWS,
     val_fraction: float = 0.1,
     test_fraction: float = 0.1,
     seed: int = 0,
 ) -> Split:
     """Assign whole contiguous blocks of each class to train / val / test.
 
-    Each class's rows (in recording order) are cut into blocks of ``block`` rows. A seeded
-    choice of blocks goes to test and to validation, with guard bands (:func:`_assign`).
+    Each class's rows (in recording order) are cut into blocks of ``block`` rows, or into
+    :data:`MIN_BLOCKS` shorter ones when the class is too small for that many (so every part
+    gets rows of every class). A seeded choice of blocks goes to test and to validation, with
+    guard bands (:func:`_assign`).
     """
     rng = np.random.default_rng(seed)
     rows_out: dict[str, list[np.ndarray]] = {p: [] for p in PARTS}
@@ -202,7 +205,7 @@ def block_split(
         rows = np.flatnonzero(labels == class_index)
         if len(rows) == 0:
             continue
-        starts = _class_starts(len(rows), block)
+        starts = _class_starts(len(rows), _class_block(name, len(rows), block, guard))
         n_test = max(1, round(len(starts) * test_fraction))
         n_val = max(1, round(len(starts) * val_fraction))
         # Never the first or last block: their outer edges have no guard partner.
@@ -214,12 +217,22 @@ def block_split(
     return _split(rows_out, blocks_out)
 
 
+def _class_block(name: str, n_rows: int, block: int, guard: int) -> int:
+    """``block``, or a shorter block that cuts a small class into :data:`MIN_BLOCKS` blocks."""
+    if len(_class_starts(n_rows, block)) >= MIN_BLOCKS:
+        return block
+    if n_rows // MIN_BLOCKS <= 2 * guard:  # its held-out blocks would be all guard rows
+        need = MIN_BLOCKS * (2 * guard + 1)
+        raise UserError(f"class {name}: {n_rows} rows, too few to split (at least {need})")
+    return n_rows // MIN_BLOCKS
+
+
 def kfold_splits(
     labels: np.ndarray,
     classes: tuple[str, ...],
     k: int = 5,
-    block: int = 80,
-    guard: int = 4,
+    block: int = BLOCK_ROWS,
+    guard: int = GUARD_ROWS,
     val_fraction: float = 0.1,
     reserve_per_class: int = 2,
     seed: int = 0,
@@ -300,7 +313,7 @@ def split_from_file(data: Dataset, split_file: str | Path) -> Split:
     order of ``test_blocks``, so per-block scores line up with them.
     """
     listed = {part: held_out_blocks(data, split_file, part) for part in ("train", "val", "test")}
-    rows = {part: _block_rows(blocks) for part, blocks in listed.items()}
+    rows = {part: block_rows(blocks) for part, blocks in listed.items()}
     seen = np.concatenate(list(rows.values()))
     if len(np.unique(seen)) != len(seen):
         raise UserError(f"{split_file}: a row is listed twice (blocks overlap)")
@@ -314,11 +327,37 @@ def split_from_file(data: Dataset, split_file: str | Path) -> Split:
     )
 
 
-def _block_rows(blocks: list[Block]) -> np.ndarray:
+def split_to_json(split: Split, data: Dataset, method: str | None = None) -> dict[str, Any]:
+    """The blocks as rows of the data file (what :func:`split_from_file` reads back).
+
+    With its training and reserve blocks too when the split has them (fold files), so that
+    ``train --split`` can train on exactly them. ``method`` says how the blocks were chosen
+    (by default: :func:`block_split`'s blocks and guards).
+    """
+    default = f"contiguous blocks of {BLOCK_ROWS} rows per class, {GUARD_ROWS} guard rows dropped"
+    result: dict[str, Any] = {
+        "data": Path(data.source).name,
+        "rows": len(data),
+        "method": method or f"{default} each side",
+        "test_blocks": [list(b) for b in split.test_blocks],
+        "val_blocks": [list(b) for b in split.val_blocks],
+        "test_rows": len(split.test),
+        "val_rows": len(split.val),
+        "train_rows": len(split.train),
+    }
+    if split.train_blocks:
+        result["train_blocks"] = [list(b) for b in split.train_blocks]
+    if split.reserve_blocks:
+        result["reserve_blocks"] = [list(b) for b in split.reserve_blocks]
+    return result
+
+
+def block_rows(blocks: list[Block]) -> np.ndarray:
+    """The rows of ``blocks``, block after block."""
     return _rows([np.arange(first, last + 1) for _, first, last in blocks])
 
 
 def held_out(data: Dataset, blocks: list[Block]) -> Dataset:
     """Only the rows of ``blocks`` (from :func:`held_out_blocks`), block after block."""
-    rows = _block_rows(blocks)
+    rows = block_rows(blocks)
     return Dataset(data.images[rows], data.labels[rows], data.classes, data.source)

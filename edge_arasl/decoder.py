@@ -151,6 +151,14 @@ class _Word:
 class LetterDecoder:
     """Feed :meth:`update` every frame in time order; it returns the events that frame completed."""
 
+    # The state of one stream (set by _reset).
+    _smoothed: np.ndarray | None
+    _t: float | None
+    _letter: _Run | None  # confirmed letter, held or within its release gap
+    _candidate: _Run | None  # a different class held, not yet for hold_s
+    _sentence: list[WordEvent]  # finished words since the last long pause
+    _gap_sum: np.ndarray | None  # smoothed probabilities * dt, no letter held
+
     def __init__(self, classes: Sequence[str], settings: DecoderSettings | None = None) -> None:
         self.classes = tuple(classes)
         if NONE_CLASS not in self.classes:
@@ -205,14 +213,14 @@ class LetterDecoder:
         return events
 
     def _reset(self) -> None:
-        self._smoothed: np.ndarray | None = None
-        self._t: float | None = None
-        self._letter: _Run | None = None  # confirmed letter, held or within its release gap
-        self._candidate: _Run | None = None  # a different class held, not yet for hold_s
+        self._smoothed = None
+        self._t = None
+        self._letter = None
+        self._candidate = None
         self._word = _Word()
-        self._sentence: list[WordEvent] = []  # finished words since the last long pause
+        self._sentence = []
         self._hand_seen = -math.inf  # time of the latest frame with a hand in view
-        self._gap_sum: np.ndarray | None = None  # smoothed probabilities * dt, no letter held
+        self._gap_sum = None
         self._gap_weight = 0.0
 
     # -- internals --------------------------------------------------------------------------
@@ -233,7 +241,7 @@ class LetterDecoder:
         return t, dt
 
     def _held_class(self) -> tuple[str | None, float]:
-        assert self._smoothed is not None
+        assert self._smoothed is not None and self._t is not None
         top = int(np.argmax(self._smoothed))
         conf = float(self._smoothed[top])
         class_id = self.classes[top]
@@ -248,7 +256,8 @@ class LetterDecoder:
         s = self.settings
         events: list[Event] = []
         held, conf = self._held_class()
-        letter, cand = self._letter, self._candidate
+        letter, cand, smoothed = self._letter, self._candidate, self._smoothed
+        assert smoothed is not None  # update() set it before this step
         if self._hand_seen == t and (letter is None or letter.class_id != held):
             self._add_gap(dt)  # a hand but no letter: evidence for a letter missed here
         for run in (letter, cand):
@@ -256,12 +265,12 @@ class LetterDecoder:
                 run.release(t)
         if held is not None:
             if letter is not None and letter.class_id == held:
-                letter.hold(t, conf, dt, self._smoothed)
+                letter.hold(t, conf, dt, smoothed)
                 self._candidate = None
             else:
                 if cand is None or cand.class_id != held:
                     cand = self._candidate = _Run(held, start=t, last=t, peak=conf)
-                cand.hold(t, conf, dt, self._smoothed)
+                cand.hold(t, conf, dt, smoothed)
                 if t - cand.start >= s.hold_s:
                     if letter is not None:
                         events.append(self._close_letter())

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,12 @@ from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC, NONE_CLASS, SIGN_CLASSES
 from edge_arasl.region import Box, Roi
 from edge_arasl.scenes import SCENES, Backdrop, HandLayout, busy_room, plain_room
+from edge_arasl.sources.images import IMAGE_SUFFIXES
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # Python 3.10 has it only here
+    from importlib.abc import Traversable
 
 #: Single characters and the sign that spells them.
 SIGN_FOR_CHAR: dict[str, str] = {
@@ -93,7 +99,7 @@ def load_samples(
         if not class_dir.is_dir() or class_dir.name not in SIGN_CLASSES:
             continue
         for item in sorted(class_dir.iterdir(), key=lambda p: p.name):
-            if item.name.lower().endswith((".png", ".jpg", ".jpeg")):
+            if Path(item.name).suffix.lower() in IMAGE_SUFFIXES:
                 data = np.frombuffer(item.read_bytes(), np.uint8)
                 image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
                 if image is None:
@@ -160,7 +166,8 @@ class _Hand:
         scale = rng.uniform(1.0, 1.08)
         angle = rng.uniform(-4, 4)
         shift = rng.uniform(-0.03, 0.03, 2) * (w, h)
-        self.matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        rotation = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        self.matrix = np.asarray(rotation, np.float64)
         self.matrix[:, 2] += shift
         self.gain = rng.uniform(0.92, 1.08)
         self.phase = rng.uniform(0, 2 * math.pi, 2)
@@ -200,7 +207,9 @@ class _Recorder:
         self.clock = 0.0
         self.hand_free: list[list[float]] = []  # [start, end] of every span with no hand
 
-    def _emit(self, duration: float, draw: Callable[[float], tuple[np.ndarray | None, Box]]):
+    def _emit(
+        self, duration: float, draw: Callable[[float], tuple[np.ndarray | None, Box]]
+    ) -> None:
         for t in _frames_in(self.clock, duration, self.fps):
             patch, box = draw(t)
             self.writer.write(self.scene.frame(patch, box, self.clock + t))
@@ -379,7 +388,7 @@ def _open_writer(out: Path, fps: float, size: tuple[int, int]) -> cv2.VideoWrite
         raise UserError(f"{out}: the output must end in .mp4 or .avi")
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: no such folder for the output video")
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*codec), fps, size)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*codec), fps, size)
     if not writer.isOpened():
         raise UserError(f"{out}: cannot write a {codec} video here")
     return writer

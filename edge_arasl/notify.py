@@ -40,7 +40,6 @@ class Notifier:
         self._clock = clock
         self._last_ping: float | None = None
         self.watchdog_interval = watchdog_usec / 2e6 if watchdog_usec else None
-        self.ready_sent = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Notifier:
@@ -75,7 +74,6 @@ class Notifier:
 
     def ready(self, status: str | None = None) -> bool:
         """``READY=1``: start-up (or a reload) is complete."""
-        self.ready_sent = True
         return self.send("READY=1", *([f"STATUS={status}"] if status else []))
 
     def status(self, text: str) -> bool:

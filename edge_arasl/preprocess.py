@@ -162,6 +162,11 @@ def margin_problem(margin: object, size: int = INPUT_SIZE) -> str | None:
     return None
 
 
+#: The network reads pixels divided by this; a model's metadata records ``1 / PIXEL_MAX`` as its
+#: ``input.scale``, which is what the runtime classifier then multiplies by.
+PIXEL_MAX = 255
+
+
 def to_unit_range(gray: np.ndarray) -> np.ndarray:
-    """Float32 pixels in 0..1: the scale the network is trained on."""
-    return gray.astype(np.float32) * np.float32(1.0 / 255.0)
+    """Float32 pixels in 0..1: the scale the network is trained, calibrated and tested on."""
+    return gray.astype(np.float32) / np.float32(PIXEL_MAX)

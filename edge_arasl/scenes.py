@@ -45,7 +45,7 @@ def _colour(rng: np.random.Generator) -> tuple[float, float, float]:
     return float(b), float(g), float(r)
 
 
-def _noise(width: int, height: int, rng: np.random.Generator, amps: dict[int, float]):
+def _noise(width: int, height: int, rng: np.random.Generator, amps: dict[int, float]) -> np.ndarray:
     """Coloured noise summed over scales: ``{pixels per cell: amplitude}``, per channel."""
     out = np.zeros((height, width, 3), np.float32)
     for cell, amp in amps.items():
@@ -168,10 +168,11 @@ class Backdrop:
             return self._last[1]
         wave = np.sin(2 * math.pi * t / self.periods + self.phases)
         dx, dy = self.pad * (1 + 0.9 * wave[:2])
-        m = np.float32([[1, 0, -dx], [0, 1, -dy]])
+        m = np.array([[1, 0, -dx], [0, 1, -dy]], np.float32)
         view = cv2.warpAffine(self.canvas, m, self.size, flags=cv2.INTER_LINEAR)
         gain = 1 + 0.1 * wave[2] * self.tint
-        out = cv2.multiply(view, (*gain.tolist(), 1.0))
+        # A per-channel scalar, which OpenCV takes but its type stubs do not list.
+        out = cv2.multiply(view, (*gain.tolist(), 1.0))  # type: ignore[call-overload]
         self._last = (t, out)
         return out
 

@@ -112,7 +112,7 @@ def holds_secret(cls: type, table: Mapping[str, Any]) -> bool:
     """Whether ``table`` (a TOML table of dataclass ``cls``) sets a non-empty secret, nested
     tables included."""
     hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         value = table.get(f.name)
         if not value:
             continue
@@ -120,18 +120,14 @@ def holds_secret(cls: type, table: Mapping[str, Any]) -> bool:
             return True
         nested = hints[f.name]
         is_table = dataclasses.is_dataclass(nested) and isinstance(value, Mapping)
-        if is_table and holds_secret(nested, value):  # type: ignore[arg-type]
+        if is_table and holds_secret(nested, value):
             return True
     return False
 
 
 def bounds(cls: type) -> dict[str, Range]:
     """The declared range of each bounded field of dataclass ``cls``, by field name."""
-    return {
-        f.name: f.metadata[_RANGE]
-        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-        if _RANGE in f.metadata
-    }
+    return {f.name: f.metadata[_RANGE] for f in dataclasses.fields(cls) if _RANGE in f.metadata}
 
 
 def from_table(cls: type[T], table: dict[str, Any], where: str) -> T:

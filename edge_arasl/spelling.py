@@ -168,8 +168,9 @@ class Speller:
                     _keep(nxt, (prefix + code, edits), score + float(lp[j]))
                 if edits < s.max_edits:  # this letter was not in the word (an extra one)
                     _keep(nxt, (prefix, edits + 1), score - s.edit_cost)
-            if i < len(slot_logp) and slot_logp[i] is not None:
-                nxt = self._fill_gap(nxt, slot_logp[i])
+            gap = slot_logp[i] if i < len(slot_logp) else None
+            if gap is not None:
+                nxt = self._fill_gap(nxt, gap)
             beam = self._prune(self._insertions(nxt))
             if not beam:
                 return []

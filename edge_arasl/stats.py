@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from edge_arasl.plugin import LetterEvent, StatusEvent, WordEvent
 
@@ -25,7 +25,7 @@ RECENT_WORDS = 8
 class RunStats:
     """Everything a status report says, updated by the loop as frames and events pass."""
 
-    def __init__(self, clock=time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self.started = clock()
         self.frames = 0

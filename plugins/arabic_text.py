@@ -163,6 +163,7 @@ class ArabicTextRenderer:
             return np.zeros((self.height, 0), np.uint8)
         x0, _y0, x1, _y1 = self.font.getbbox(visual)
         left = min(x0, 0)
-        image = Image.new("L", (x1 - left + 2 * self._pad, self.height), 0)
+        width = int(x1 - left) + 2 * self._pad  # whole pixels, though typed as float
+        image = Image.new("L", (width, self.height), 0)
         ImageDraw.Draw(image).text((self._pad - left, 0), visual, font=self.font, fill=255)
         return np.asarray(image, dtype=np.uint8)

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from edge_arasl.plugin import OutputPlugin, PluginError, StatusEvent, bounded
+from edge_arasl.plugin import OutputPlugin, PluginContext, PluginError, StatusEvent, bounded
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class MetricsPlugin(OutputPlugin):
     Settings = MetricsSettings
     wants_frames = False
 
-    def __init__(self, settings: MetricsSettings, context) -> None:
+    def __init__(self, settings: MetricsSettings, context: PluginContext) -> None:
         super().__init__(settings, context)
         self._lock = threading.Lock()
         self._status = StatusEvent(state="starting", wall_time=time.time())
@@ -78,7 +78,7 @@ class MetricsPlugin(OutputPlugin):
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args) -> None:
+            def log_message(self, format: str, *args: object) -> None:
                 log.debug("metrics: %s " + format, self.address_string(), *args)
 
         s = self.settings

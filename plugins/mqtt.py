@@ -29,6 +29,7 @@ from importlib import metadata
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_arasl.plugin import (
     LetterEvent,
@@ -232,7 +233,9 @@ class MqttPlugin(OutputPlugin):
 
     # -- paho callbacks (network thread) ---------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _userdata, _flags, reason, _props) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
         if reason.is_failure:
             self._log_error(f"MQTT broker {self.settings.host} refused the connection: {reason}")
             return
@@ -249,7 +252,9 @@ class MqttPlugin(OutputPlugin):
             self._cond.notify_all()
         self._report()
 
-    def _on_disconnect(self, _client, _userdata, _flags, reason, _props) -> None:
+    def _on_disconnect(
+        self, _client: Any, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
         with self._cond:
             was_connected, self._connected = self._connected, False
         if was_connected and not self._stopping:
@@ -260,10 +265,12 @@ class MqttPlugin(OutputPlugin):
             self._log_error(f"cannot connect to MQTT broker {self.settings.host}: {reason}")
         self._report()
 
-    def _on_connect_fail(self, _client, _userdata) -> None:
+    def _on_connect_fail(self, _client: Any, _userdata: Any) -> None:
         self._log_error(f"cannot reach MQTT broker {self.settings.host}:{self.port}; retrying")
 
-    def _on_publish(self, _client, _userdata, mid: int, _reason, _props) -> None:
+    def _on_publish(
+        self, _client: Any, _userdata: Any, mid: int, _reason: Any, _props: Any
+    ) -> None:
         with self._cond:
             self._acked.append(mid)
             self._cond.notify_all()

@@ -25,9 +25,10 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_arasl.plugin import (
     OutputPlugin,
@@ -259,7 +260,9 @@ class SpeechPlugin(OutputPlugin):
         if h.username:
             client.username_pw_set(h.username, h.password or None)
 
-        def on_connect(_client, _userdata, _flags, reason, _props) -> None:
+        def on_connect(
+            _client: Any, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
+        ) -> None:
             if not reason.is_failure:
                 connected.set()
 

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import cv2
 import numpy as np
@@ -77,7 +77,7 @@ class OpenCVWriter:
     """mp4v / MJPG through OpenCV's bundled FFmpeg."""
 
     def __init__(self, path: Path, fourcc: str, fps: float, size: tuple[int, int]) -> None:
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, size)
         if not self._writer.isOpened():
             raise PluginError(f"[video] cannot open {path} for writing with codec {fourcc}")
 
@@ -221,7 +221,7 @@ class VideoPlugin(OutputPlugin):
             log.info("finished %s (%d frames)", self._last_path, self._written)
 
 
-def _import_av():  # -> the av module
+def _import_av() -> Any:  # the av module
     try:
         import av
     except ImportError:

@@ -19,7 +19,7 @@ from edge_arasl.classifier import (
 )
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC, MODEL_CLASSES
-from edge_arasl.preprocess import add_margin
+from edge_arasl.preprocess import PIXEL_MAX, add_margin, to_unit_range
 from edge_arasl.runtime import interpreter_class
 
 HAS_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
@@ -277,12 +277,16 @@ def test_bad_thread_count() -> None:
 
 
 @pytest.mark.parametrize(
-    "image",
-    [np.zeros((0, 0, 3), np.uint8), np.zeros((5,), np.uint8), np.zeros((8, 8, 7), np.uint8)],
+    "image, message",
+    [
+        (np.zeros((0, 0, 3), np.uint8), "image is empty"),
+        (np.zeros((5,), np.uint8), r"unsupported image shape \(5,\)"),
+        (np.zeros((8, 8, 7), np.uint8), r"unsupported image shape \(8, 8, 7\)"),
+    ],
     ids=["empty", "1-d", "7-channel"],
 )
-def test_unusable_image(classifier: Classifier, image: np.ndarray) -> None:
-    with pytest.raises(UserError):
+def test_unusable_image(classifier: Classifier, image: np.ndarray, message: str) -> None:
+    with pytest.raises(UserError, match=message):
         classifier.classify(image)
 
 
@@ -323,7 +327,7 @@ def convert_tiny_model(tmp_path: Path, io_type: str, softmax: bool) -> tuple[Pat
     path.write_bytes(converter.convert())
     metadata = {
         "classes": list(MODEL_CLASSES),
-        "input": {"size": 16, "color": "gray", "scale": 1 / 255},
+        "input": {"size": 16, "color": "gray", "scale": 1 / PIXEL_MAX},
     }
     path.with_suffix(".json").write_text(json.dumps(metadata), encoding="utf-8")
     return path, model
@@ -343,7 +347,7 @@ def test_float_uint8_and_logit_models_give_probabilities(
     rng = np.random.default_rng(1)
     for _ in range(3):
         image = rng.integers(0, 256, (16, 16), dtype=np.uint8)
-        out = np.asarray(model(image[None, :, :, None].astype(np.float32) / 255))[0]
+        out = np.asarray(model(to_unit_range(image[None, :, :, None])))[0]
         expected = out if softmax else np.exp(out - out.max()) / np.exp(out - out.max()).sum()
         probs = tiny.probabilities_prepared(image)
         assert probs.sum() == pytest.approx(1, abs=0.05)

@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_arasl.dataset import Split, block_split, kfold_splits, load_dataset, split_from_file
+from edge_arasl.dataset import (
+    Split,
+    block_rows,
+    block_split,
+    kfold_splits,
+    load_dataset,
+    split_from_file,
+)
 from edge_arasl.errors import UserError
 
 
@@ -42,15 +49,26 @@ def test_block_split_is_seeded(tmp_path):
     assert a.test_blocks != c.test_blocks
 
 
-def test_small_class_gets_one_guarded_test_block(tmp_path):
-    """A class of one block: that block is its test set, guard rows dropped, nothing leaks."""
-    data = load_dataset(_npz(tmp_path / "d.npz", per_class=50))
-    split = block_split(data.labels, data.classes, block=80, guard=4)
-    _assert_apart(split, data.labels, guard=4)
-    assert [(name, last - first + 1) for name, first, last in split.test_blocks] == [
-        (name, 42) for name in data.classes
-    ]
-    assert len(split.train) == len(split.val) == 0
+@pytest.mark.parametrize("per_class", [36, 50, 170, 240, 241, 320, 400, 555])
+def test_every_part_gets_contiguous_blocks_of_every_class(per_class):
+    """Small classes too: each part non-empty per class, the parts disjoint, blocks whole."""
+    labels = np.repeat(np.arange(3), per_class)
+    split = block_split(labels, ("aleff", "bb", "meem"), guard=4, seed=per_class)
+    _assert_apart(split, labels, guard=4)
+    for part in ("train", "val", "test"):
+        rows, blocks = getattr(split, part), getattr(split, f"{part}_blocks")
+        assert set(labels[rows].tolist()) == {0, 1, 2}, f"{part} misses a class"
+        assert np.array_equal(rows, block_rows(blocks)), f"{part} rows are not its blocks"
+        assert all(np.ptp(labels[first : last + 1]) == 0 for _, first, last in blocks)
+    # Covering: the only rows in no part are guard rows, 4 a side of each held-out block.
+    unused = len(labels) - len(split.train) - len(split.val) - len(split.test)
+    assert 0 < unused <= 4 * 4 * (len(split.val_blocks) + len(split.test_blocks))
+
+
+def test_a_class_too_small_for_its_blocks_is_refused():
+    labels = np.repeat(np.arange(2), [400, 35])
+    with pytest.raises(UserError, match="class bb: 35 rows, too few to split"):
+        block_split(labels, ("aleff", "bb"), guard=4)
 
 
 def test_block_split_is_unchanged_by_the_shared_block_code():
@@ -142,7 +160,7 @@ def test_kfold_refuses_a_class_with_too_few_blocks():
 def test_split_from_file_gives_exactly_the_listed_blocks(tmp_path):
     import json
 
-    from edge_arasl.training.trainer import split_to_json
+    from edge_arasl.dataset import split_to_json
 
     data = load_dataset(_npz(tmp_path / "d.npz", per_class=720))
     split = kfold_splits(data.labels, data.classes, k=3, reserve_per_class=1)[1]

@@ -15,6 +15,7 @@ import pytest
 
 from edge_arasl.demo import default_samples, make_demo, truth_path
 from edge_arasl.errors import UserError
+from edge_arasl.preprocess import resize
 from edge_arasl.region import Roi
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -106,7 +107,7 @@ def test_the_hand_is_at_its_box_in_the_middle_of_its_hold(videos, kind):
     for letter in truth["letters"]:
         frame = frames[round((letter["start"] + letter["end"]) / 2 * FPS)]
         sample = cv2.imread(str(default_samples() / letter["sample"]), cv2.IMREAD_GRAYSCALE)
-        shown = cv2.resize(gray_crop(frame, letter["box"]), (64, 64), interpolation=cv2.INTER_AREA)
+        shown = resize(gray_crop(frame, letter["box"]))  # area-averaged, as the model reads
         assert np.corrcoef(shown.ravel(), sample.ravel())[0, 1] > 0.8, letter
 
 

@@ -104,20 +104,20 @@ def test_resize_leaves_the_input_size_alone() -> None:
 
 
 @pytest.mark.parametrize(
-    "image",
+    "image, message",
     [
-        np.zeros((0, 0), np.uint8),
-        np.zeros((10,), np.uint8),
-        np.zeros((10, 10, 2), np.uint8),
-        np.zeros((10, 10, 5), np.uint8),
-        np.zeros((2, 10, 10, 3), np.uint8),
-        np.array([["a"]]),
-        "not an array",
+        (np.zeros((0, 0), np.uint8), "image is empty"),
+        (np.zeros((10,), np.uint8), "unsupported image shape"),
+        (np.zeros((10, 10, 2), np.uint8), "unsupported image shape"),
+        (np.zeros((10, 10, 5), np.uint8), "unsupported image shape"),
+        (np.zeros((2, 10, 10, 3), np.uint8), "unsupported image shape"),
+        (np.array([["a"]]), "unsupported image dtype <U1"),
+        ("not an array", "image is empty or not an array"),
     ],
     ids=["empty", "1-d", "2-channel", "5-channel", "4-d", "strings", "str"],
 )
-def test_unusable_images_are_user_errors(image: object) -> None:
-    with pytest.raises(UserError):
+def test_unusable_images_are_user_errors(image: object, message: str) -> None:
+    with pytest.raises(UserError, match=message):
         prepare(image)  # type: ignore[arg-type]
 
 

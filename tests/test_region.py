@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_arasl.preprocess import prepare
+from edge_arasl.preprocess import INPUT_SIZE, prepare
 from edge_arasl.region import FixedRegion, Located, RegionSettings, Roi, crop
 from edge_arasl.sources.base import Frame
 
@@ -79,5 +79,5 @@ def test_crop_uses_a_smaller_gray_stream_at_the_same_place():
     box = Roi().to_pixels(640, 480)
     from_color = crop(Frame(image, 0.0, 0), box)
     from_lores = crop(Frame(image, 0.0, 0, gray=lores), box)
-    assert from_lores.shape == (64, 64)
+    assert from_lores.shape == (INPUT_SIZE, INPUT_SIZE)
     assert np.abs(from_color.astype(int) - from_lores.astype(int)).mean() < 2

@@ -64,21 +64,9 @@ ENTRY_POINTS = {
 
 
 @pytest.fixture
-def installed(tmp_path, monkeypatch):
+def installed(install_plugin_package):
     """A distribution registering test plugins, installed the way pip would (a dist-info)."""
-    (tmp_path / f"{MODULE}.py").write_text(SOURCE)
-    dist_info = tmp_path / "arasl_registry_test-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: arasl-registry-test\nVersion: 1.0\n"
-    )
-    lines = [f"{k} = {v}" for k, v in ENTRY_POINTS.items()]
-    (dist_info / "entry_points.txt").write_text("[edge_arasl.plugins]\n" + "\n".join(lines) + "\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    registry.scan.cache_clear()  # the scan cached before this package was installed
-    yield
-    registry.scan.cache_clear()  # the next scan must not see it
-    sys.modules.pop(MODULE, None)
+    install_plugin_package(MODULE, SOURCE, ENTRY_POINTS, "arasl-registry-test")
 
 
 def make_context(name: str) -> PluginContext:
@@ -157,9 +145,10 @@ def test_a_table_of_no_installed_plugin_is_an_error_listing_the_installed_ones(i
 
 def test_a_plugin_installed_after_the_first_scan_is_found_after_a_rescan(installed, tmp_path):
     assert "late" not in registry.scan()
-    entry_points = tmp_path / "arasl_registry_test-1.0.dist-info" / "entry_points.txt"
+    site = tmp_path / "site"  # where install_plugin_package put the package
+    entry_points = site / "arasl_registry_test-1.0.dist-info" / "entry_points.txt"
     entry_points.write_text(entry_points.read_text() + f"late = {MODULE}:Late\n")
-    (tmp_path / f"{MODULE}.py").write_text(
+    (site / f"{MODULE}.py").write_text(
         SOURCE + "\n\nclass Late(OutputPlugin):\n    name = 'late'\n"
     )
     sys.modules.pop(MODULE, None)

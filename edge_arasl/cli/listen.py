@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_arasl.errors import UserError
 
@@ -68,7 +69,7 @@ def topics(prefix: str, devices: list[str] | None, stats: bool) -> list[str]:
     return [f"{prefix}/{d}/{k}" for d in (devices or ["+"]) for k in kinds]
 
 
-def parse_message(prefix: str, topic: str, payload: bytes) -> dict[str, Any] | None:
+def parse_message(prefix: str, topic: str, payload: bytes | bytearray) -> dict[str, Any] | None:
     """``{"device_id", "type", ...}`` for one message; None for topics that are not ours."""
     head = prefix + "/"
     if not topic.startswith(head):
@@ -153,7 +154,9 @@ class Listener:
             raise UserError(f"MQTT broker at {where}: {self.error}")
         return 0
 
-    def _on_connect(self, client: mqtt.Client, _userdata, _flags, reason, _props) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
         if reason.is_failure:
             if not self.connected_once:  # wrong password etc.: retrying will not help
                 self.error = f"connection refused: {reason}"
@@ -166,20 +169,29 @@ class Listener:
         self.connected_once = True
         client.subscribe([(t, 1) for t in self.filters])
 
-    def _on_disconnect(self, _client, _userdata, _flags, reason, _props) -> None:
+    def _on_disconnect(
+        self, _client: Any, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
         if self.connected_once and reason.is_failure:
             log.warning(
                 "disconnected from %s:%d (%s); reconnecting", self.args.host, self.port, reason
             )
 
-    def _on_subscribe(self, client: mqtt.Client, _userdata, _mid, reasons, _props) -> None:
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        _userdata: Any,
+        _mid: int,
+        reasons: list[ReasonCode],
+        _props: Any,
+    ) -> None:
         if any(r.is_failure for r in reasons):
             self.error = f"subscription refused: {', '.join(str(r) for r in reasons)}"
             client.disconnect()
             return
         log.info("listening on %s:%d to %s", self.args.host, self.port, " ".join(self.filters))
 
-    def _on_message(self, client: mqtt.Client, _userdata, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         msg = parse_message(self.args.prefix, message.topic, message.payload)
         if msg is None:
             return

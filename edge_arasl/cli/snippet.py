@@ -23,7 +23,7 @@ def defaults(cls: type) -> dict[str, Any]:
     """Each field of dataclass ``cls`` with its default value (read from the fields, so a
     plugin whose defaults break its own rules is still listed)."""
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         if f.default is not dataclasses.MISSING:
             out[f.name] = f.default
         elif f.default_factory is not dataclasses.MISSING:
@@ -112,5 +112,5 @@ def toml_value(value: Any) -> str:
 def _fields(cls: type) -> Iterator[tuple[dataclasses.Field[Any], Any, Any]]:
     hints = typing.get_type_hints(cls)
     ranges = bounds(cls)
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         yield f, hints[f.name], ranges.get(f.name)

@@ -9,10 +9,11 @@ from edge_arasl.errors import UserError
 from edge_arasl.preprocess import read_image_file
 from edge_arasl.sources.base import Frame, Source
 
+#: The file suffixes read as images, here and wherever a folder of images is read.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 
-def _natural_key(path: Path) -> list[object]:
+def natural_key(path: Path) -> list[object]:
     """Sort ``img2.png`` before ``img10.png``."""
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
@@ -27,7 +28,7 @@ class ImageFolder(Source):
     def __init__(self, path: str | Path, fps: float = 30.0) -> None:
         super().__init__(str(path))
         self.path = Path(path)
-        self.fps = fps
+        self.fps = self._rate = fps  # _rate: never None, unlike Source.fps
         self._files: list[Path] = []
         self._index = 0
 
@@ -38,7 +39,7 @@ class ImageFolder(Source):
         if not files:
             suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
             raise UserError(f"{self.path}: no images ({suffixes}) in this folder")
-        self._files = sorted(files, key=_natural_key)
+        self._files = sorted(files, key=natural_key)
         self.frame_count = len(self._files)
 
     def read(self) -> Frame | None:
@@ -46,6 +47,6 @@ class ImageFolder(Source):
             return None
         image = read_image_file(self._files[self._index])
         gray = image if image.ndim == 2 else None
-        frame = Frame(image=image, timestamp=self._index / self.fps, index=self._index, gray=gray)
+        frame = Frame(image=image, timestamp=self._index / self._rate, index=self._index, gray=gray)
         self._index += 1
         return frame

@@ -16,13 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from edge_arasl.preprocess import INPUT_SIZE
+
 #: Output channels of each stage after the stem; each stage starts with a stride-2 convolution.
 STAGES: tuple[int, ...] = (32, 64, 128)
 #: Recorded in the model's metadata.
 NAME = "arasl_cnn"
 
 
-def build_model(num_classes: int, input_size: int = 64, dropout: float = 0.25) -> Any:
+def build_model(num_classes: int, input_size: int = INPUT_SIZE, dropout: float = 0.25) -> Any:
     """Keras model taking float pixels in 0..1, shape (size, size, 1); softmax output."""
     import keras
     from keras import layers

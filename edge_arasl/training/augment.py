@@ -11,10 +11,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-SIZE = 64
+from edge_arasl.preprocess import INPUT_SIZE
 
 
-def texture(rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
+def texture(rng: np.random.Generator, size: int = INPUT_SIZE) -> np.ndarray:
     """A random background: smooth blobs, a gradient, stripes or a flat wall, with noise."""
     kind = rng.integers(4)
     if kind == 0:  # smooth blobs at a random scale
@@ -51,11 +51,16 @@ def hand_mask(image: np.ndarray) -> np.ndarray:
 def _affine(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     scale = rng.uniform(1 - 0.3 * strength, 1 + 0.2 * strength)
     angle = rng.uniform(-15, 15) * strength
-    shift = rng.uniform(-0.15, 0.15, 2) * SIZE * strength
-    matrix = cv2.getRotationMatrix2D((SIZE / 2, SIZE / 2), angle, scale)
+    shift = rng.uniform(-0.15, 0.15, 2) * INPUT_SIZE * strength
+    center = (INPUT_SIZE / 2, INPUT_SIZE / 2)
+    matrix = np.asarray(cv2.getRotationMatrix2D(center, angle, scale), np.float64)
     matrix[:, 2] += shift
     return cv2.warpAffine(
-        image, matrix, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        image,
+        matrix,
+        (INPUT_SIZE, INPUT_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
     )
 
 
@@ -75,7 +80,9 @@ def _degrade(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> 
         x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.3, 1.2))
     elif roll < 0.35:  # a smaller crop upscaled by the camera pipeline
         side = int(rng.integers(24, 48))
-        x = cv2.resize(cv2.resize(x, (side, side), interpolation=cv2.INTER_AREA), (SIZE, SIZE))
+        x = cv2.resize(
+            cv2.resize(x, (side, side), interpolation=cv2.INTER_AREA), (INPUT_SIZE, INPUT_SIZE)
+        )
     if rng.random() < 0.4 * strength:
         x = x + rng.normal(0, rng.uniform(2, 10), x.shape)
     return x
@@ -117,9 +124,9 @@ def motion_blur(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     kernel = np.zeros((length, length), np.float32)
     kernel[length // 2, :] = 1.0 / length
     rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1)
-    kernel = cv2.warpAffine(kernel, rot, (length, length))
-    kernel /= max(kernel.sum(), 1e-6)
-    return cv2.filter2D(image.astype(np.float32), -1, kernel, borderType=cv2.BORDER_REPLICATE)
+    turned = np.asarray(cv2.warpAffine(kernel, rot, (length, length)), np.float32)
+    turned /= max(turned.sum(), 1e-6)
+    return cv2.filter2D(image.astype(np.float32), -1, turned, borderType=cv2.BORDER_REPLICATE)
 
 
 def synth_none(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -131,10 +138,10 @@ def synth_none(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = motion_blur(images[rng.integers(len(images))], rng)
     else:
         src = images[rng.integers(len(images))].astype(np.float32)
-        dx, dy = rng.choice([-1, 1], 2) * rng.uniform(0.6, 0.85, 2) * SIZE
-        matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+        dx, dy = rng.choice([-1, 1], 2) * rng.uniform(0.6, 0.85, 2) * INPUT_SIZE
+        matrix = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
         wall = float(np.median(src[0]))
-        x = cv2.warpAffine(src, matrix, (SIZE, SIZE), borderValue=wall)
+        x = cv2.warpAffine(src, matrix, (INPUT_SIZE, INPUT_SIZE), borderValue=wall)
     x = _photometric(x, rng)
     x = x + rng.normal(0, rng.uniform(1, 8), x.shape)
     return np.clip(x, 0, 255).astype(np.uint8)
@@ -150,7 +157,7 @@ def augmented_epoch(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A freshly augmented copy of the training set plus ``n_none`` synthetic "none" images."""
     rng = np.random.default_rng(seed)
-    out = np.empty((len(images) + n_none, SIZE, SIZE), np.uint8)
+    out = np.empty((len(images) + n_none, INPUT_SIZE, INPUT_SIZE), np.uint8)
     for i, image in enumerate(images):
         out[i] = augment(image, rng, strength)
     for j in range(n_none):

@@ -21,6 +21,7 @@ import numpy as np
 
 from edge_arasl.errors import UserError
 from edge_arasl.training.averaging import WeightAverage
+from edge_arasl.training.crossval import split_file_id
 from edge_arasl.training.options import TrainOptions
 
 #: Options that change nothing in the epochs (only what is written after them).
@@ -38,8 +39,6 @@ class Resumed:
 
 def _fingerprint(opts: TrainOptions) -> dict[str, str]:
     """The options that shape the epochs, and the split file's content when there is one."""
-    from edge_arasl.training.crossval import split_file_id
-
     found = {f.name: str(getattr(opts, f.name)) for f in fields(opts)}
     found = {k: v for k, v in found.items() if k not in NOT_IN_FINGERPRINT}
     found["split"] = json.dumps(split_file_id(opts.split))
@@ -102,7 +101,7 @@ class Checkpoint:
         shutil.rmtree(new, ignore_errors=True)
         new.mkdir(parents=True)
         model.save(new / "model.keras")
-        arrays = {f"best{i}": w for i, w in enumerate(best_weights)}
+        arrays: dict[str, Any] = {f"best{i}": w for i, w in enumerate(best_weights)}
         if average.count:
             arrays.update({f"mean{i}": w for i, w in enumerate(average.mean())})
         np.savez(new / "weights.npz", **arrays)

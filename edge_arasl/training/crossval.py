@@ -1,27 +1,24 @@
 """What a cross-validation fold's run records beyond a plain run (``train --split``).
 
-The split file's identity goes into the model's metadata, so fine-tuning can refuse another
-split; ``fold_metrics.json`` holds the fold's figures and its out-of-fold predictions, what
-``benchmarks/cv_report.py`` pools over the folds.
+The split file's identity goes into the model's metadata (and the checkpoint's fingerprint),
+so fine-tuning can refuse another split; ``fold_metrics.json`` holds the fold's figures and its
+out-of-fold predictions, what ``benchmarks/cv_report.py`` pools over the folds.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from edge_arasl.dataset import Split
 from edge_arasl.errors import UserError
 from edge_arasl.evaluation import block_interval, block_scores, evaluate_predictions
 from edge_arasl.labels import MODEL_CLASSES
-
-if TYPE_CHECKING:
-    from edge_arasl.dataset import Split
-    from edge_arasl.training.options import TrainOptions
+from edge_arasl.training.options import TrainOptions
 
 
 def split_file_id(split: Path | None) -> dict[str, str] | None:
@@ -33,16 +30,6 @@ def split_file_id(split: Path | None) -> dict[str, str] | None:
     except OSError as exc:
         raise UserError(f"{split}: cannot read the split file ({exc.strerror})") from None
     return {"file": split.name, "sha256": digest}
-
-
-def record_split_file(opts: TrainOptions) -> None:
-    """Add the split file (if any) to the metadata's training, for :func:`_init_training`."""
-    from edge_arasl.training.trainer import MODEL_NAME, dump_json
-
-    path = opts.out / f"{MODEL_NAME}.json"
-    metadata = json.loads(path.read_text(encoding="utf-8"))
-    metadata["training"]["split"] = split_file_id(opts.split)
-    dump_json(path, metadata)
 
 
 def fold_metrics(
@@ -65,7 +52,7 @@ def fold_metrics(
     classes = list(MODEL_CLASSES)
     result: dict[str, Any] = {
         "split": split_file_id(opts.split),
-        "training": {**_recipe(asdict(opts)), "stage1": _recipe(init_training)},
+        "training": {**_recipe(asdict(opts)), "stage1": _stage1(init_training)},
         "test_rows": len(y_test),
         "val_accuracy": None if val_accuracy is None else round(val_accuracy, 4),
     }
@@ -87,15 +74,12 @@ def fold_metrics(
     return result
 
 
-def _recipe(training: dict[str, Any] | str | None) -> dict[str, Any] | str | None:
+def _stage1(training: dict[str, Any] | str | None) -> dict[str, Any] | str | None:
+    """The starting model's recipe; ``"unknown"`` or None (from scratch) as they are."""
+    return _recipe(training) if isinstance(training, dict) else training
+
+
+def _recipe(training: dict[str, Any]) -> dict[str, Any]:
     """The settings of a training run (options or a metadata entry) that shape the model."""
-    if not isinstance(training, dict):
-        return training
     keys = ("epochs", "swa_epochs", "swa_strength", "train_on_val", "seed", "init_seed")
     return {k: training.get(k) for k in (*keys, "margin") if k in training}
-
-
-def dump_compact(path: Path, obj: Any) -> None:
-    """One line per top-level key: long lists stay on one line, the figures stay readable."""
-    lines = [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in obj.items()]
-    path.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")

@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from edge_arasl.dataset import Dataset, Split, block_rows, split_to_json
+from edge_arasl.evaluation import evaluate_predictions
 from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
-from edge_arasl.preprocess import INPUT_SIZE
-
-if TYPE_CHECKING:
-    from edge_arasl.dataset import Dataset, Split
-    from edge_arasl.training.options import TrainOptions
+from edge_arasl.preprocess import INPUT_SIZE, PIXEL_MAX, to_unit_range
+from edge_arasl.training.architecture import NAME as ARCHITECTURE
+from edge_arasl.training.architecture import inference_model
+from edge_arasl.training.crossval import split_file_id
+from edge_arasl.training.files import MODEL_NAME, dump_json
+from edge_arasl.training.options import TrainOptions
 
 
 def convert_int8(tf: Any, model: Any, representative: np.ndarray) -> bytes:
-    """Int8 weights and activations, int8 input (pixels/255 quantised) and int8 output.
+    """Int8 weights and activations, int8 input (:func:`to_unit_range` quantised), int8 output.
 
     The network is converted in its faster inference form (:func:`inference_model`).
     """
-    from edge_arasl.training.architecture import inference_model
 
     def samples() -> Any:
         for image in representative:
-            yield [image[None, :, :, None].astype(np.float32) / 255.0]
+            yield [to_unit_range(image[None, :, :, None])]
 
     converter = tf.lite.TFLiteConverter.from_keras_model(inference_model(model))
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -62,8 +64,7 @@ def save_samples(data: Dataset, split: Split, out: Path, per_class: int) -> int:
     """Copy a few held-out test images per class (spread over its blocks) as PNGs."""
     count = 0
     for name in SIGN_CLASSES:
-        blocks = [b for b in split.test_blocks if b[0] == name]
-        rows = np.concatenate([np.arange(b[1], b[2] + 1) for b in blocks]) if blocks else []
+        rows = block_rows([b for b in split.test_blocks if b[0] == name])
         if len(rows) == 0:
             continue
         picks = rows[np.linspace(0, len(rows) - 1, per_class).round().astype(int)]
@@ -81,11 +82,9 @@ def write_metadata(
     """The JSON beside the model that the runtime reads (classes, input format).
 
     ``init_training`` is :func:`previous_training` of ``opts.init``: the starting model's own
-    training, so a two-stage recipe reads whole.
+    training, so a two-stage recipe reads whole; ``split`` identifies the split file, if any
+    (:func:`~edge_arasl.training.crossval.split_file_id`).
     """
-    from edge_arasl.training.architecture import NAME as ARCHITECTURE
-    from edge_arasl.training.trainer import MODEL_NAME, dump_json
-
     metadata = {
         "format": 1,
         "model": f"{MODEL_NAME}.tflite",
@@ -93,7 +92,7 @@ def write_metadata(
         "input": {
             "size": INPUT_SIZE,
             "color": "gray",
-            "scale": 1 / 255,
+            "scale": 1 / PIXEL_MAX,
             "resize": "area",
             "margin": opts.margin,
         },
@@ -109,6 +108,7 @@ def write_metadata(
             "init_seed": opts.init_seed,
             "batch_size": opts.batch_size,
             "init": init_training,
+            "split": split_file_id(opts.split),
         },
     }
     dump_json(opts.out / f"{MODEL_NAME}.json", metadata)
@@ -120,8 +120,6 @@ def previous_training(init: Path | None) -> dict[str, Any] | str | None:
     That is the ``training`` entry of the metadata a previous run wrote beside it; None when
     training started from scratch, ``"unknown"`` when the starting model has no metadata.
     """
-    from edge_arasl.training.trainer import MODEL_NAME
-
     if init is None:
         return None
     try:
@@ -143,9 +141,6 @@ def write_outputs(
     val_accuracy: float | None,
 ) -> dict[str, Any]:
     """The split, the figures and the held-out samples."""
-    from edge_arasl.evaluation import evaluate_predictions
-    from edge_arasl.training.trainer import MODEL_NAME, dump_json, split_to_json
-
     out = opts.out
     float_report = evaluate_predictions(y_test, float_pred, list(MODEL_CLASSES))
     int8_report = evaluate_predictions(y_test, int8_pred, list(MODEL_CLASSES))

@@ -30,6 +30,7 @@ from edge_arasl.hand.features import FEATURES, features
 from edge_arasl.hand.geometry import RotatedRect
 from edge_arasl.hand.landmarks import INPUT_SIZE, LANDMARKS, LandmarkModel
 from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
+from edge_arasl.training import import_tf
 
 #: MediaPipe's landmark model as shipped beside the sign classifier.
 LANDMARK_MODEL_PATH = Path(
@@ -163,16 +164,6 @@ def augment(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> n
     points += rng.normal(0, 0.02 * strength, points.shape)
     points[:, 0] = 0.0  # the wrist stays the origin
     return points.reshape(len(x), FEATURES).astype(np.float32)
-
-
-def import_tf() -> Any:
-    """TensorFlow, or a one-line error saying how to install it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        import tensorflow as tf
-    except ImportError:
-        raise UserError("training needs TensorFlow: pip install 'edge-arasl[train]'") from None
-    return tf
 
 
 def build_mlp(n_classes: int, dropout: float = 0.2) -> Any:
@@ -329,7 +320,7 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
     from edge_arasl.classifier import Classifier
     from edge_arasl.dataset import load_dataset, model_labels
     from edge_arasl.landmark_classifier import FEATURE_NAME, FEATURE_VERSION, LandmarkClassifier
-    from edge_arasl.training.trainer import dump_json
+    from edge_arasl.training.files import dump_json
 
     if not 0 < opts.presence < 1:
         raise UserError(f"--presence {opts.presence:g}: must be between 0 and 1")

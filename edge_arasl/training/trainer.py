@@ -13,12 +13,9 @@ test blocks. Everything is seeded. Every epoch is checkpointed, so a killed run 
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import sys
 import time
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,37 +31,33 @@ from edge_arasl.dataset import (
 )
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, NONE_CLASS, SIGN_CLASSES
-from edge_arasl.preprocess import add_margin, margin_problem
-from edge_arasl.training.augment import augmented_epoch
+from edge_arasl.preprocess import add_margin, margin_problem, to_unit_range
+from edge_arasl.training import import_tf
+from edge_arasl.training.architecture import build_model, count_macs
+from edge_arasl.training.augment import augmented_epoch, synth_none
 from edge_arasl.training.averaging import WeightAverage, refresh_batch_norm
 from edge_arasl.training.checkpoint import Checkpoint, Resumed
-from edge_arasl.training.crossval import (
-    dump_compact,
-    fold_metrics,
-    record_split_file,
-    split_file_id,
+from edge_arasl.training.crossval import fold_metrics, split_file_id
+from edge_arasl.training.export import (
+    convert_int8,
+    previous_training,
+    write_metadata,
+    write_outputs,
 )
+from edge_arasl.training.files import MODEL_NAME, dump_compact
 from edge_arasl.training.options import TrainOptions
 
-log = logging.getLogger(__name__)
-
-MODEL_NAME = "arasl_int8"
-
-
-def _import_tf() -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        import tensorflow as tf
-    except ImportError:
-        raise UserError("training needs TensorFlow: pip install 'edge-arasl[train]'") from None
-    return tf
+#: Images the batch-norm statistics of the averaged weights are measured on.
+BATCH_NORM_IMAGES = 12800
+#: Training images the int8 converter calibrates its activation ranges on.
+CALIBRATION_IMAGES = 400
 
 
 def _dataset(tf: Any, x: np.ndarray, y: np.ndarray, batch: int) -> Any:
     """A tf.data pipeline with autotune off (it otherwise stalls ~40 s after each epoch)."""
     options = tf.data.Options()
     options.autotune.enabled = False
-    x = x[..., None].astype(np.float32) / 255.0
+    x = to_unit_range(x[..., None])
     y = np.eye(len(MODEL_CLASSES), dtype=np.float32)[y]
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).with_options(options)
 
@@ -75,55 +68,103 @@ def _progress(message: str) -> None:
 
 def train(opts: TrainOptions) -> dict[str, Any]:
     """Run the whole pipeline; writes the model and its figures into ``opts.out``."""
+    _check_options(opts)
+    init_training = _init_training(opts)
+    tf = import_tf()
+    import keras
+
+    keras.utils.set_random_seed(opts.seed if opts.init_seed is None else opts.init_seed)
+    epochs = _Epochs.prepare(opts, tf)
+    checkpoint = Checkpoint(opts)
+    resumed = checkpoint.resume()
+    model = _initial_model(opts) if resumed is None else resumed.model
+    if resumed is not None:
+        _progress(f"resuming from {checkpoint.folder} after epoch {resumed.epochs_done}")
+    average, finished = _train_epochs(opts, model, epochs, checkpoint, resumed)
+    val_acc = _final_weights(model, average, epochs)
+    metrics = _export(opts, tf, model, epochs, val_acc, init_training)
+    if finished:  # an interrupted run keeps it, to be resumed
+        checkpoint.remove()
+    return metrics
+
+
+def _check_options(opts: TrainOptions) -> None:
+    """Refuse what cannot work before loading TensorFlow and the data."""
     if not 0 <= opts.swa_strength <= 1:
         raise UserError(f"--swa-strength {opts.swa_strength:g}: must be between 0 and 1")
-    if opts.train_on_val and not opts.swa_epochs:  # before loading TensorFlow and the data
+    if opts.train_on_val and not opts.swa_epochs:
         raise UserError(
             "--train-on-val needs --swa-epochs: without validation blocks there is no best "
             "epoch to keep"
         )
     if problem := margin_problem(opts.margin):
         raise UserError(f"--margin {problem}")
-    init_training = _init_training(opts)
-    tf = _import_tf()
-    import keras
 
-    from edge_arasl.training.architecture import build_model, count_macs
-    from edge_arasl.training.export import convert_int8, write_metadata, write_outputs
 
-    keras.utils.set_random_seed(opts.seed if opts.init_seed is None else opts.init_seed)
-    data = load_dataset(opts.data)
-    labels = model_labels(data, MODEL_CLASSES)
-    if opts.split is None:
-        split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
-    else:
-        split = split_from_file(data, opts.split)
-    train_rows = _training_rows(opts, split)
-    val_part = "validation blocks included" if opts.train_on_val else f"{len(split.val)} val"
-    _progress(
-        f"data: {len(data)} images, {len(train_rows)} train ({val_part}) / "
-        f"{len(split.test)} test rows in contiguous blocks"
-        + (f" of {opts.split}" if opts.split else "")
-    )
-    none_label = MODEL_CLASSES.index(NONE_CLASS)
-    n_none = max(8, len(train_rows) // len(SIGN_CLASSES))
-    val_ds = None
-    if not opts.train_on_val:
-        val = _with_none(data.images[split.val], labels[split.val], none_label, opts.seed + 1)
-        val_ds = _dataset(tf, *val, 512)
+@dataclass
+class _Epochs:
+    """What every epoch reads: the data, its split, the rows it trains on, the validation set."""
 
-    def images(rows: np.ndarray, n: int, seed: int, strength: float) -> tuple[np.ndarray, ...]:
-        return augmented_epoch(data.images[rows], labels[rows], none_label, n, seed, strength)
+    opts: TrainOptions
+    tf: Any
+    data: Dataset
+    labels: np.ndarray
+    split: Split
+    train_rows: np.ndarray
+    val_ds: Any | None
 
-    def validate() -> float | None:
-        return None if val_ds is None else float(model.evaluate(val_ds, verbose=0)[1])
+    @classmethod
+    def prepare(cls, opts: TrainOptions, tf: Any) -> _Epochs:
+        """Load and split the data (:func:`block_split` or the split file's blocks)."""
+        data = load_dataset(opts.data)
+        labels = model_labels(data, MODEL_CLASSES)
+        if opts.split is None:
+            split = block_split(labels, MODEL_CLASSES, seed=opts.seed)
+        else:
+            split = split_from_file(data, opts.split)
+        train_rows = _training_rows(opts, split)
+        val_part = "validation blocks included" if opts.train_on_val else f"{len(split.val)} val"
+        _progress(
+            f"data: {len(data)} images, {len(train_rows)} train ({val_part}) / "
+            f"{len(split.test)} test rows in contiguous blocks"
+            + (f" of {opts.split}" if opts.split else "")
+        )
+        val_ds = None
+        if not opts.train_on_val:
+            val = _with_none(data.images[split.val], labels[split.val], opts.seed + 1)
+            val_ds = _dataset(tf, *val, 512)
+        return cls(opts, tf, data, labels, split, train_rows, val_ds)
 
-    def run_epoch(epoch: int, total: int) -> float | None:
-        start = time.monotonic()
+    @property
+    def n_none(self) -> int:
+        """Synthetic ``none`` images per epoch: as many as an average sign has."""
+        return max(8, len(self.train_rows) // len(SIGN_CLASSES))
+
+    @property
+    def steps(self) -> int:
+        """Optimizer steps per epoch (the cosine schedule's length is counted in them)."""
+        return -(-(len(self.train_rows) + self.n_none) // self.opts.batch_size)
+
+    def images(
+        self, rows: np.ndarray, n_none: int, seed: int, strength: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Freshly augmented copies of ``rows`` plus ``n_none`` synthetic ``none`` images."""
+        none_label = MODEL_CLASSES.index(NONE_CLASS)
+        rows_images, rows_labels = self.data.images[rows], self.labels[rows]
+        return augmented_epoch(rows_images, rows_labels, none_label, n_none, seed, strength)
+
+    def validate(self, model: Any) -> float | None:
+        """Accuracy on the validation blocks (with ``none`` images); None without them."""
+        return None if self.val_ds is None else float(model.evaluate(self.val_ds, verbose=0)[1])
+
+    def run(self, model: Any, epoch: int, total: int) -> float | None:
+        """Train ``model`` one epoch on that epoch's augmentation; its validation accuracy."""
+        opts, start = self.opts, time.monotonic()
         strength = augmentation_strength(epoch, opts)
-        x, y = images(train_rows, n_none, opts.seed * 1000 + epoch, strength)
-        history = model.fit(_dataset(tf, x, y, opts.batch_size), epochs=1, shuffle=False, verbose=0)
-        val_acc = validate()
+        x, y = self.images(self.train_rows, self.n_none, opts.seed * 1000 + epoch, strength)
+        ds = _dataset(self.tf, x, y, opts.batch_size)
+        history = model.fit(ds, epochs=1, shuffle=False, verbose=0)
+        val_acc = self.validate(model)
         notes = ["averaged"] if epoch >= opts.epochs else []
         notes += [f"augmentation at {strength:g} strength"] if strength < 1 else []
         tag = f" ({', '.join(notes)})" if notes else ""
@@ -134,37 +175,45 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         )
         return val_acc
 
-    checkpoint = Checkpoint(opts)
-    resumed = checkpoint.resume()
-    model = _initial_model(opts, build_model) if resumed is None else resumed.model
-    if resumed is not None:
-        _progress(f"resuming from {checkpoint.folder} after epoch {resumed.epochs_done}")
-    epoch_steps = -(-(len(train_rows) + n_none) // opts.batch_size)
-    average, finished = _train_epochs(opts, model, run_epoch, epoch_steps, checkpoint, resumed)
+
+def _final_weights(model: Any, average: WeightAverage, epochs: _Epochs) -> float | None:
+    """Load the averaged weights (batch norm measured again) if any; the validation accuracy."""
+    opts, rows = epochs.opts, epochs.train_rows
     if average.count:
         model.set_weights(average.mean())
         rng = np.random.default_rng(opts.seed)
-        rows = rng.choice(train_rows, min(len(train_rows), 12800), replace=False)
-        x, _ = images(rows, len(rows) // len(SIGN_CLASSES), opts.seed, 1.0)
-        refresh_batch_norm(model, x[..., None].astype(np.float32) / 255.0)
-    val_acc = validate()
+        picked = rng.choice(rows, min(len(rows), BATCH_NORM_IMAGES), replace=False)
+        x, _ = epochs.images(picked, len(picked) // len(SIGN_CLASSES), opts.seed, 1.0)
+        refresh_batch_norm(model, to_unit_range(x[..., None]))
+    val_acc = epochs.validate(model)
     what = f"average of the last {average.count} epochs" if average.count else "best epoch"
     _progress(f"{what}: val acc {_score(val_acc)}")
+    return val_acc
 
+
+def _export(
+    opts: TrainOptions,
+    tf: Any,
+    model: Any,
+    epochs: _Epochs,
+    val_acc: float | None,
+    init_training: dict[str, Any] | str | None,
+) -> dict[str, Any]:
+    """Save the float and int8 models with their metadata; test both, write the figures."""
+    data, split = epochs.data, epochs.split
     opts.out.mkdir(parents=True, exist_ok=True)
     model.save(opts.out / "arasl_float.keras")
-    x_test, y_test = data.images[split.test], labels[split.test]
+    x_test, y_test = data.images[split.test], epochs.labels[split.test]
     # Training sees the images as they are; tests and the runtime add the model's margin.
     test_ds = _dataset(tf, _framed(x_test, opts.margin), y_test, 512)
     float_pred = model.predict(test_ds, verbose=0).argmax(1)
-    n_rep = min(400, len(train_rows))  # a --limit smoke run may have fewer rows
-    rep_rows = np.random.default_rng(opts.seed).choice(train_rows, n_rep, replace=False)
+    n_rep = min(CALIBRATION_IMAGES, len(epochs.train_rows))  # a --limit run may have fewer
+    rep_rows = np.random.default_rng(opts.seed).choice(epochs.train_rows, n_rep, replace=False)
     tflite_bytes = convert_int8(tf, model, _framed(data.images[rep_rows], opts.margin))
     model_path = opts.out / f"{MODEL_NAME}.tflite"
     model_path.write_bytes(tflite_bytes)
     params, macs = int(model.count_params()), count_macs(model)
     write_metadata(opts, params=params, macs=macs, init_training=init_training)
-    record_split_file(opts)
     # The int8 figures come from the runtime's own classifier, exactly as users run the model
     # (it adds the margin itself).
     int8_pred = Classifier(model_path, num_threads=2).probabilities_batch(x_test).argmax(1)
@@ -173,7 +222,7 @@ def train(opts: TrainOptions) -> dict[str, Any]:
             opts.out / "fold_metrics.json",
             fold_metrics(opts, split, y_test, float_pred, int8_pred, val_acc, init_training),
         )
-    metrics = write_outputs(
+    return write_outputs(
         opts=opts,
         data=data,
         split=split,
@@ -184,9 +233,6 @@ def train(opts: TrainOptions) -> dict[str, Any]:
         macs=macs,
         val_accuracy=val_acc,
     )
-    if finished:  # an interrupted run keeps it, to be resumed
-        checkpoint.remove()
-    return metrics
 
 
 def augmentation_strength(epoch: int, opts: TrainOptions) -> float:
@@ -207,8 +253,7 @@ def _training_rows(opts: TrainOptions, split: Split) -> np.ndarray:
 def _train_epochs(
     opts: TrainOptions,
     model: Any,
-    run_epoch: Any,
-    epoch_steps: int,
+    epochs: _Epochs,
     checkpoint: Checkpoint,
     resumed: Resumed | None,
 ) -> tuple[WeightAverage, bool]:
@@ -225,9 +270,9 @@ def _train_epochs(
         average, done = resumed.average, resumed.epochs_done
     try:
         if opts.epochs and done == 0:
-            _compile(model, _cosine_schedule(opts, opts.epochs * epoch_steps))
+            _compile(model, _cosine_schedule(opts, opts.epochs * epochs.steps))
         for epoch in range(done, opts.epochs):
-            val_acc = run_epoch(epoch, total)
+            val_acc = epochs.run(model, epoch, total)
             if val_acc is None or val_acc > best_acc:  # no validation: keep the latest
                 best_weights = model.get_weights()
                 best_acc = best_acc if val_acc is None else val_acc
@@ -235,7 +280,7 @@ def _train_epochs(
         if opts.swa_epochs and done <= opts.epochs:
             _compile(model, opts.learning_rate / 10)
         for epoch in range(max(done, opts.epochs), total):
-            run_epoch(epoch, total)
+            epochs.run(model, epoch, total)
             average.add(model.get_weights())
             checkpoint.save(model, epoch + 1, best_acc, best_weights, average)
     except KeyboardInterrupt:
@@ -285,8 +330,6 @@ def _init_training(opts: TrainOptions) -> dict[str, Any] | str | None:
     The split depends on the seed or split file; with another one, some of this run's test
     blocks were that model's training data and the test figures would flatter it.
     """
-    from edge_arasl.training.export import previous_training
-
     before = previous_training(opts.init)
     if not isinstance(before, dict):
         return before
@@ -305,7 +348,7 @@ def _init_training(opts: TrainOptions) -> dict[str, Any] | str | None:
     return before
 
 
-def _initial_model(opts: TrainOptions, build_model: Any) -> Any:
+def _initial_model(opts: TrainOptions) -> Any:
     if opts.init is None:
         return build_model(len(MODEL_CLASSES))
     import keras
@@ -321,44 +364,10 @@ def _initial_model(opts: TrainOptions, build_model: Any) -> Any:
     return model
 
 
-def _with_none(
-    images: np.ndarray, labels: np.ndarray, none_label: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _with_none(images: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Validation images plus a share of synthetic ``none`` images (unaugmented signs)."""
-    from edge_arasl.training.augment import synth_none
-
+    none_label = MODEL_CLASSES.index(NONE_CLASS)
     rng = np.random.default_rng(seed)
     n_none = max(8, len(images) // len(SIGN_CLASSES))
     none = np.stack([synth_none(images, rng) for _ in range(n_none)])
     return np.concatenate([images, none]), np.concatenate([labels, np.full(n_none, none_label)])
-
-
-def split_to_json(
-    split: Split,
-    data: Dataset,
-    method: str = "contiguous blocks of 80 rows per class, 4 guard rows dropped each side",
-) -> dict[str, Any]:
-    """The blocks as rows of the data file, so the figures can be reproduced.
-
-    With its training and reserve blocks too when the split has them (fold files), so that
-    ``train --split`` can train on exactly them.
-    """
-    result: dict[str, Any] = {
-        "data": Path(data.source).name,
-        "rows": len(data),
-        "method": method,
-        "test_blocks": [list(b) for b in split.test_blocks],
-        "val_blocks": [list(b) for b in split.val_blocks],
-        "test_rows": len(split.test),
-        "val_rows": len(split.val),
-        "train_rows": len(split.train),
-    }
-    if split.train_blocks:
-        result["train_blocks"] = [list(b) for b in split.train_blocks]
-    if split.reserve_blocks:
-        result["reserve_blocks"] = [list(b) for b in split.reserve_blocks]
-    return result
-
-
-def dump_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -232,8 +232,7 @@ def test_a_cross_validation_fold_file_is_read_like_any_split(
     capfd: pytest.CaptureFixture[str], tmp_path: Path, sample_files: list[tuple[str, Path]]
 ) -> None:
     """models/folds/foldK.json (extra train and reserve blocks) gives the fold's test rows."""
-    from edge_arasl.dataset import kfold_splits, load_dataset
-    from edge_arasl.training.trainer import split_to_json
+    from edge_arasl.dataset import kfold_splits, load_dataset, split_to_json
 
     names = ("ain", "al", "la")
     pictures = {c: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for c, p in sample_files}

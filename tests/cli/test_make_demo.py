@@ -12,6 +12,7 @@ import pytest
 from edge_arasl.cli import main
 from edge_arasl.demo import default_samples, text_to_classes
 from edge_arasl.errors import UserError
+from edge_arasl.preprocess import INPUT_SIZE
 
 
 def test_text_maps_to_signs_word_by_word():
@@ -76,8 +77,8 @@ def test_the_video_and_its_truth(tmp_path, capsys):
     held = truth["letters"][0]
     pause = (truth["letters"][2]["end"] + truth["letters"][3]["start"]) / 2
     sample = cv2.imread(str(default_samples() / held["sample"]), cv2.IMREAD_GRAYSCALE)
-    shown = cv2.resize(region((held["start"] + held["end"]) / 2)[:, :, 0], (64, 64))
-    empty = cv2.resize(region(pause)[:, :, 0], (64, 64))
+    shown = cv2.resize(region((held["start"] + held["end"]) / 2)[:, :, 0], (INPUT_SIZE,) * 2)
+    empty = cv2.resize(region(pause)[:, :, 0], (INPUT_SIZE,) * 2)
     assert np.corrcoef(shown.ravel(), sample.ravel())[0, 1] > 0.8
     assert np.corrcoef(empty.ravel(), sample.ravel())[0, 1] < 0.5
 

@@ -55,24 +55,13 @@ SOURCE = textwrap.dedent(
 
 
 @pytest.fixture
-def installed(tmp_path, monkeypatch):
-    (tmp_path / f"{MODULE}.py").write_text(SOURCE)
-    dist_info = tmp_path / "arasl_cli_test-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: arasl-cli-test\nVersion: 1.0\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        "[edge_arasl.plugins]\n"
-        f"banner = {MODULE}:BannerPlugin\n"
-        f"bare = {MODULE}:Bare\n"
-        "ghost = arasl_cli_no_such_module:Ghost\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    registry.scan.cache_clear()
-    yield
-    registry.scan.cache_clear()
-    sys.modules.pop(MODULE, None)
+def installed(install_plugin_package):
+    entry_points = {
+        "banner": f"{MODULE}:BannerPlugin",
+        "bare": f"{MODULE}:Bare",
+        "ghost": "arasl_cli_no_such_module:Ghost",
+    }
+    install_plugin_package(MODULE, SOURCE, entry_points, "arasl-cli-test")
 
 
 def test_json_lists_each_plugin_with_its_settings_and_defaults(installed, capsys):

@@ -52,16 +52,10 @@ class Probe(OutputPlugin):
 
 
 @pytest.fixture
-def daemon_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def daemon_env(tmp_path: Path, install_plugin_package) -> tuple[Path, dict[str, str]]:
     """A config playing the demo video in a loop, with the probe plugin enabled."""
-    site = tmp_path / "site"
-    (site / "arasl_probe-1.0.dist-info").mkdir(parents=True)
-    (site / "arasl_probe.py").write_text(PROBE)
-    (site / "arasl_probe-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: arasl-probe\nVersion: 1.0\n"
-    )
-    (site / "arasl_probe-1.0.dist-info" / "entry_points.txt").write_text(
-        "[edge_arasl.plugins]\nprobe = arasl_probe:Probe\n"
+    site = install_plugin_package(
+        "arasl_probe", PROBE, {"probe": "arasl_probe:Probe"}, "arasl-probe"
     )
     state = tmp_path / "state"
     state.mkdir()

@@ -11,11 +11,13 @@ import sys
 import types
 from typing import ClassVar
 
+import cv2
 import numpy as np
 import pytest
 
 from edge_arasl.config import SourceSettings
 from edge_arasl.errors import UserError
+from edge_arasl.preprocess import INPUT_SIZE
 from edge_arasl.region import FixedRegion, Roi, crop
 from edge_arasl.sources import open_source
 from edge_arasl.sources.picamera import PiCamera
@@ -47,14 +49,15 @@ class FakePicamera2:
         self.captures += 1
         w, h = self.config["main"]["size"]
         lw, lh = self.config["lores"]["size"]
-        # main: a horizontal ramp in B, G, R; lores: the same scene's luma, then U and V rows.
-        ramp = np.tile(np.linspace(0, 255, w, dtype=np.float32), (h, 1))
-        main = np.dstack([ramp, ramp, ramp]).astype(np.uint8)
-        y_plane = np.tile(np.linspace(0, 255, lw, dtype=np.float32), (lh, 1)).astype(np.uint8)
+        # main: a seeded noise scene, no two places alike, so a crop taken at the wrong place
+        # cannot match; lores: that scene's luma scaled as the ISP does, then U and V rows.
+        self.main = np.random.default_rng(self.captures).integers(0, 256, (h, w, 3), np.uint8)
+        luma = cv2.cvtColor(self.main, cv2.COLOR_BGR2GRAY)
+        self.luma = cv2.resize(luma, (lw, lh), interpolation=cv2.INTER_AREA)
         yuv = np.full((lh * 3 // 2, lw + STRIDE_PAD), 128, np.uint8)
-        yuv[:lh, :lw] = y_plane
+        yuv[:lh, :lw] = self.luma
         yuv[:lh, lw:] = 7  # stride padding that must not be read
-        arrays = {"main": main, "lores": yuv}
+        arrays = {"main": self.main.copy(), "lores": yuv}
         return [arrays[n] for n in names], {"SensorTimestamp": self.captures}
 
     def stop(self) -> None:
@@ -83,12 +86,12 @@ def test_main_stream_is_the_image_and_the_lores_y_plane_the_gray(fake_picamera2)
         assert cam.config["controls"] == {"FrameRate": 20.0}
         assert source.frame_size == (640, 480)
         frames = [source.read() for _ in range(3)]
+        luma, main = cam.luma, cam.main  # of the last capture
     assert [f.index for f in frames] == [0, 1, 2]
     assert frames[0].timestamp <= frames[1].timestamp <= frames[2].timestamp
-    frame = frames[0]
-    assert frame.image.shape == (480, 640, 3)
-    assert frame.gray.shape == (240, 320)
-    assert frame.gray.min() == 0 and frame.gray.max() == 255  # no padding, no chroma rows
+    frame = frames[-1]
+    assert np.array_equal(frame.image, main)
+    assert np.array_equal(frame.gray, luma)  # no stride padding, no chroma rows
     assert cam.stopped and cam.closed
 
 
@@ -98,8 +101,9 @@ def test_the_classifier_crop_comes_from_the_lores_stream_at_the_same_place(fake_
     box = FixedRegion(Roi()).locate(frame).box
     from_lores = crop(frame, box)
     from_main = crop(frame.__class__(frame.image, frame.timestamp, frame.index), box)
-    assert from_lores.shape == (64, 64)
-    assert np.abs(from_lores.astype(int) - from_main.astype(int)).max() <= 3
+    assert from_lores.shape == (INPUT_SIZE, INPUT_SIZE)
+    # The same place of the same scene: rounding apart, equal (2 pixels off, 40 or more apart).
+    assert np.abs(from_lores.astype(int) - from_main.astype(int)).max() <= 2
 
 
 def test_open_source_wraps_the_pi_camera_as_a_live_source(fake_picamera2):

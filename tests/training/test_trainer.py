@@ -189,8 +189,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _fold_files(tmp_path):
     """Three cross-validation folds of the tiny data set, as ``models/folds`` holds them."""
-    from edge_arasl.dataset import kfold_splits, load_dataset, model_labels
-    from edge_arasl.training.trainer import dump_json, split_to_json
+    from edge_arasl.dataset import kfold_splits, load_dataset, model_labels, split_to_json
+    from edge_arasl.training.files import dump_json
 
     _tiny_npz(tmp_path / "tiny.npz")
     data = load_dataset(tmp_path / "tiny.npz")
