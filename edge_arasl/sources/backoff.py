@@ -74,7 +74,7 @@ def reconnect(
         failure = try_open()
         if failure is None:
             outage = time.monotonic() - began
-            log.warning("%s: back after %.1f s (%d attempts)", name, outage, attempt + 1)
+            log.warning("%s: back after %.1f s, at attempt %d", name, outage, attempt + 1)
             return outage
         log.info("%s: still unavailable after %.1f s: %s", name, time.monotonic() - began, failure)
     raise AssertionError("unreachable")  # itertools.count() never ends

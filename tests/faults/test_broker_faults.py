@@ -71,8 +71,11 @@ def test_broker_down_at_start_and_killed_mid_run_loses_nothing_and_keeps_order(c
         killed_at = letters()
         daemon.wait_until(lambda: letters() >= killed_at + 2, "letters while the broker is dead")
         broker.start()
-        restarted_at = letters()
-        daemon.wait_until(lambda: letters() >= restarted_at + 2, "letters after the restart")
+        daemon.wait_until(
+            lambda: daemon.log_text().count("connected to MQTT broker") >= 2, "the reconnection"
+        )
+        reconnected_at = letters()
+        daemon.wait_until(lambda: letters() >= reconnected_at + 2, "letters after the restart")
         code, _seconds, _out = daemon.stop(signal.SIGTERM)
         assert code == 0, daemon.log_text()
 
