@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Frame", "Source", "open_source"]
 
 
-def _backend(settings: SourceSettings) -> Source:
+def _backend(settings: SourceSettings, realtime: bool) -> Source:
     if settings.kind == "picamera":
         from edge_arasl.sources.picamera import PiCamera
 
@@ -40,7 +40,7 @@ def _backend(settings: SourceSettings) -> Source:
     if settings.kind == "video":
         from edge_arasl.sources.video import VideoFile
 
-        return VideoFile(settings.path, loop=settings.loop)
+        return VideoFile(settings.path, loop=settings.loop, follow=realtime)
     if settings.kind == "images":
         from edge_arasl.sources.images import ImageFolder
 
@@ -53,10 +53,11 @@ def open_source(settings: SourceSettings, *, realtime: bool = True) -> Source:
 
     Cameras are always live. Files and image folders are paced at their frame rate and
     delivered latest-frame like a camera when ``realtime`` (the daemon, ``process
-    --realtime``); otherwise every frame is delivered in order, decoded ahead on another
+    --realtime``), where a looping video that goes away is waited for like a camera;
+    otherwise every frame is delivered in order, decoded ahead on another
     thread (``process``). The caller closes the returned source.
     """
-    backend = _backend(settings)
+    backend = _backend(settings, realtime)
     if settings.kind in ("picamera", "camera"):
         source: Source = LatestFrame(backend)
     elif realtime:

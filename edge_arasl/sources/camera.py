@@ -6,14 +6,13 @@ import logging
 import time
 
 import cv2
+import numpy as np
 
 from edge_arasl.errors import UserError
+from edge_arasl.sources.backoff import reconnect
 from edge_arasl.sources.base import Frame, Source
 
 log = logging.getLogger(__name__)
-
-#: Seconds between reconnection attempts after a camera or stream stops delivering.
-RECONNECT_DELAYS = (0.5, 1.0, 2.0, 5.0)
 
 
 class Camera(Source):
@@ -21,7 +20,8 @@ class Camera(Source):
 
     ``device`` is an index (``0`` for ``/dev/video0``) or a URL. ``width``/``height``/``fps``
     are requests; the camera may pick the nearest mode it supports. A camera that stops
-    delivering (unplugged, stream dropped) is reopened with back-off until interrupted.
+    delivering (unplugged, stream dropped) is reopened with back-off
+    (:data:`~edge_arasl.sources.backoff.RECONNECT`) until it delivers again or is interrupted.
     Wrap in :class:`~edge_arasl.sources.delivery.LatestFrame` for live use.
     """
 
@@ -34,6 +34,7 @@ class Camera(Source):
         self.size = (width, height)
         self.requested_fps = fps
         self._capture: cv2.VideoCapture | None = None
+        self._pending: np.ndarray | None = None  # the frame that proved a reopened camera works
         self._index = 0
 
     def _open_capture(self) -> cv2.VideoCapture | None:
@@ -68,24 +69,32 @@ class Camera(Source):
         self.fps = fps if 0 < fps < 1000 else None
 
     def read(self) -> Frame | None:
-        attempt = 0
         while not self.interrupted:
-            if self._capture is not None:
+            image, self._pending = self._pending, None
+            if image is None and self._capture is not None:
                 ok, image = self._capture.read()
-                if ok:
-                    frame = Frame(image=image, timestamp=time.monotonic(), index=self._index)
-                    self._index += 1
-                    return frame
-                log.warning("camera %r: no frame; reconnecting", self.device)
-                self._capture.release()
-                self._capture = None
-            delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
-            attempt += 1
-            deadline = time.monotonic() + delay
-            while time.monotonic() < deadline and not self.interrupted:
-                time.sleep(0.05)
-            if not self.interrupted:
-                self._capture = self._open_capture()
+                if not ok:
+                    image = None
+            if image is not None:
+                frame = Frame(image=image, timestamp=time.monotonic(), index=self._index)
+                self._index += 1
+                return frame
+            self.close()
+            name = f"camera {self.device!r}"
+            if reconnect(name, "no frame", self._reopen, lambda: self.interrupted) is None:
+                break
+        return None
+
+    def _reopen(self) -> str | None:
+        """One reconnection attempt: None once a frame is read, else why not."""
+        self._capture = self._open_capture()
+        if self._capture is None:
+            return "cannot be opened"
+        ok, image = self._capture.read()
+        if not ok:
+            self.close()
+            return "opened, but gives no frame"
+        self._pending = image
         return None
 
     def close(self) -> None:

@@ -1,0 +1,118 @@
+"""A source that goes away under the daemon is waited for with back-off and resumed.
+
+The daemon (``edge-arasl run``) reads a looping video file, or the same file as a camera
+stream (OpenCV opens a path and an RTSP/HTTP URL through the same ``VideoCapture(str)``).
+The file is then deleted or cut short, and put back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import threading
+
+import pytest
+from child import of_type, read_events, write_config
+
+from edge_arasl.errors import UserError
+from edge_arasl.sources.backoff import RECONNECT, Backoff
+from edge_arasl.sources.video import VideoFile
+
+
+def test_backoff_doubles_up_to_its_cap_and_stays_there_for_hours():
+    backoff = Backoff(first_s=0.5, factor=2.0, max_s=10.0)
+    assert [backoff.delay(n) for n in range(7)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    assert backoff.delay(100_000) == 10.0  # no float overflow after a long outage
+    assert RECONNECT.delay(0) == RECONNECT.first_s
+    assert RECONNECT.delay(100_000) == RECONNECT.max_s
+
+
+def cut_short(path, keep: float = 0.3) -> None:
+    """Truncate ``path`` in place to a fraction of its size (a copy still being written)."""
+    os.truncate(path, int(path.stat().st_size * keep))
+
+
+FAULTS = {"deleted": os.unlink, "cut short": cut_short}
+
+
+@pytest.mark.parametrize(
+    ("kind", "fault", "lost"),
+    [
+        ("video", "deleted", "gone, cut short or damaged after"),
+        ("video", "cut short", "gone, cut short or damaged after"),
+        ("camera", "deleted", "no frame; reopening with back-off"),
+    ],
+    ids=["video-deleted", "video-cut-short", "stream-gone"],
+)
+def test_the_daemon_waits_for_a_lost_source_and_resumes_when_it_is_back(
+    child, tmp_path, short_video, kind, fault, lost
+):
+    video = tmp_path / "input.mp4"
+    shutil.copyfile(short_video, video)
+    events = tmp_path / "events.jsonl"
+    where = {"path": video, "loop": True} if kind == "video" else {"device": str(video)}
+    config = write_config(
+        tmp_path / "config.toml",
+        source={"kind": kind, **where},
+        service={"state_dir": tmp_path / "state", "status_interval": 0.2},
+        eventlog={"enabled": True, "path": events, "status": True},
+    )
+    daemon = child("run", "--config", str(config))
+    daemon.wait_for_log("ready: first frame classified")
+
+    FAULTS[fault](video)
+    daemon.wait_for_log(lost)
+    daemon.wait_for_log("still unavailable")  # retried, and said so
+    shutil.copyfile(short_video, video)
+    daemon.wait_for_log(": back after")
+
+    def frames() -> int:
+        return max((s["frames"] for s in of_type(read_events(events), "status")), default=0)
+
+    resumed_at = frames()
+    daemon.wait_until(lambda: frames() > resumed_at + 10, "frames after the source came back")
+    code, _seconds, _out = daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.log_text()
+    assert "Traceback" not in daemon.log_text()
+
+
+def test_media_time_jumps_by_the_outage_so_pacing_resumes_in_step(tmp_path, short_video):
+    video = tmp_path / "input.mp4"
+    shutil.copyfile(short_video, video)
+    source = VideoFile(video, loop=True, follow=True)
+    source.open()
+    try:
+        first = [source.read() for _ in range(3)]
+        assert source.fps
+        played = [*first, *(source.read() for _ in range(int(1.5 * source.fps) - 3))]
+        video.unlink()
+        threading.Timer(1.0, shutil.copyfile, (short_video, video)).start()
+        after = source.read()  # blocks until the file is back
+    finally:
+        source.close()
+    assert after is not None
+    assert after.index == played[-1].index + 1
+    # the outage lasted at least the first back-off delay: media time moved on by as much
+    assert after.timestamp - played[-1].timestamp >= RECONNECT.first_s
+
+
+def test_process_reports_a_file_cut_short_while_it_reads_it(tmp_path, short_video, caplog):
+    video = tmp_path / "input.mp4"
+    shutil.copyfile(short_video, video)
+    source = VideoFile(video)
+    source.open()
+    total = source.frame_count
+    assert total
+    try:
+        assert source.read() is not None
+        cut_short(video, keep=0.2)
+        with caplog.at_level(logging.WARNING, logger="edge_arasl.sources.video"):
+            frames = 1 + sum(1 for _ in source)
+    finally:
+        source.close()
+    assert frames < total
+    assert f"{video}: ended at frame {frames} of {total}: cut short or damaged" in caplog.text
+    with pytest.raises(UserError, match=r"input\.mp4: cannot be opened as a video"):
+        VideoFile(video).open()  # its index, at the end, is gone
