@@ -100,7 +100,7 @@ class Counter:
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 
-    def _on_message(self, _client, _userdata, message) -> None:
+    def _on_message(self, _client: Any, _userdata: Any, message: Any) -> None:
         with self._lock:
             if message.topic.endswith("/letter"):
                 self.letters += 1
