@@ -14,8 +14,10 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -260,3 +262,29 @@ def mosquitto_mtls(tmp_path: Path, mqtt_certs: Certs):
     broker = Broker(tmp_path, certs=mqtt_certs, require_client_cert=True).start()
     yield broker
     broker.stop()
+
+
+def mqtt_plugin(broker: Broker, state_dir: Path, **table: object) -> tuple[Any, dict]:
+    """The real ``[mqtt]`` plugin set up for ``broker`` as device ``pi-kitchen``; its gauges."""
+    from edge_arasl_plugins.mqtt import MqttPlugin, MqttSettings
+
+    from edge_arasl.plugin import PluginContext
+    from edge_arasl.settings import from_table
+
+    gauges: dict[str, dict[str, float]] = {}
+    context = PluginContext(
+        name="mqtt", device_id="pi-kitchen", mode="run", state_dir=state_dir, gauges=gauges
+    )
+    settings = from_table(
+        MqttSettings, {"host": broker.host, "port": broker.port, **table}, "test.toml: [mqtt]"
+    )
+    return MqttPlugin(settings, context), gauges
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 30.0) -> None:
+    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)

@@ -11,22 +11,13 @@ from pathlib import Path
 
 import cv2
 import pytest
+from commands import edge_arasl
 
 from edge_arasl.cli import main
 from edge_arasl.cli import process as process_cmd
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "demo.mp4"
-
-
-def edge_arasl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "edge_arasl", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from commands import start
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "demo.mp4"
@@ -86,13 +87,7 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60.0) -> None:
 def test_a_signal_stops_the_daemon_with_exit_0_and_plugins_flushed(daemon_env, sig):
     config, env = daemon_env
     state = config.parent / "state"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge_arasl", "run", "--config", str(config)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start("run", "--config", str(config), env=env)
     wait_for(state / "letter", proc)  # mid-word: the first letter is out, the word is not
     proc.send_signal(sig)
     _out, err = proc.communicate(timeout=30)

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from commands import edge_arasl, start
 from mqtt_broker import Subscriber, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,18 +107,6 @@ def faulty_env(tmp_path: Path) -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=path)
 
 
-def edge_arasl(*args: str, env=None, preexec_fn=None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "edge_arasl", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        preexec_fn=preexec_fn,
-        timeout=180,
-    )
-
-
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory) -> tuple[list[str], str]:
     """The JSON lines and the subtitles of the demo with no faulty plugin."""
@@ -196,13 +185,7 @@ def test_the_daemon_reports_a_failed_plugin_everywhere_and_keeps_going(
         f"[metrics]\nenabled = true\nport = {port}\n"
     )
     stats = Subscriber(mosquitto, "edge-arasl/pi-1/stats")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge_arasl", "run", "--config", str(config)],
-        env=faulty_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start("run", "--config", str(config), env=faulty_env)
     try:
         failed = stats.wait_for(
             lambda ms: any(json.loads(m.payload)["plugin_failed"] for m in ms), timeout=120

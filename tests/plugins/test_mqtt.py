@@ -10,14 +10,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
-from edge_arasl_plugins.mqtt import MqttPlugin, MqttSettings
-from mqtt_broker import MQTT_USERS, Broker, Certs, Subscriber, make_certs
+from edge_arasl_plugins.mqtt import MqttSettings
+from mqtt_broker import MQTT_USERS, Broker, Certs, Subscriber, make_certs, mqtt_plugin, wait_until
 
 from edge_arasl.errors import UserError
-from edge_arasl.plugin import LetterEvent, PluginContext, PluginError, StatusEvent, WordEvent
+from edge_arasl.plugin import LetterEvent, PluginError, StatusEvent, WordEvent
 from edge_arasl.settings import bounds, from_table
 
 DEVICE = "pi-kitchen"
@@ -30,25 +29,6 @@ SALAM = [
     LetterEvent("meem", "م", 0.9, 2.4, 2.9),
 ]
 SALAM_WORD = WordEvent(("seen", "laam", "aleff", "meem"), "سلام", 0.4, 2.9)
-
-
-def make_plugin(broker: Broker, tmp_path: Path, **table) -> tuple[MqttPlugin, dict]:
-    gauges: dict[str, dict[str, float]] = {}
-    context = PluginContext(
-        name="mqtt", device_id=DEVICE, mode="run", state_dir=tmp_path, gauges=gauges
-    )
-    settings = from_table(
-        MqttSettings, {"host": broker.host, "port": broker.port, **table}, "test.toml: [mqtt]"
-    )
-    return MqttPlugin(settings, context), gauges
-
-
-def wait_until(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 def retained_status(broker: Broker, device: str = DEVICE) -> str:
@@ -68,7 +48,7 @@ def payloads(messages) -> list[dict]:
 
 def test_letters_and_words_are_published_as_raw_unicode_json_in_order(mosquitto, tmp_path):
     sub = Subscriber(mosquitto, f"{PREFIX}/#")
-    plugin, gauges = make_plugin(mosquitto, tmp_path)
+    plugin, gauges = mqtt_plugin(mosquitto, tmp_path)
     plugin.start()
     for letter in SALAM:
         plugin.on_letter(letter)
@@ -93,7 +73,7 @@ def test_letters_and_words_are_published_as_raw_unicode_json_in_order(mosquitto,
 
 
 def test_status_is_retained_online_then_offline_after_clean_stop(mosquitto, tmp_path):
-    plugin, gauges = make_plugin(mosquitto, tmp_path)
+    plugin, gauges = mqtt_plugin(mosquitto, tmp_path)
     plugin.start()
     wait_until(lambda: gauges["mqtt"]["connected"] == 1)
     assert retained_status(mosquitto) == "online"
@@ -149,7 +129,7 @@ def test_broker_restart_mid_run_loses_no_letter_or_word(mosquitto_persistent, tm
     broker = mosquitto_persistent
     # a durable subscription: the broker keeps messages for it while it is away
     sub = Subscriber(broker, f"{PREFIX}/+", client_id="durable-sub", clean_session=False)
-    plugin, gauges = make_plugin(broker, tmp_path)
+    plugin, gauges = mqtt_plugin(broker, tmp_path)
     plugin.start()
     plugin.on_letter(SALAM[0])
     plugin.on_letter(SALAM[1])
@@ -178,7 +158,7 @@ def test_broker_restart_mid_run_loses_no_letter_or_word(mosquitto_persistent, tm
 
 def test_events_queued_before_the_first_connection_are_bounded_and_counted(tmp_path, caplog):
     broker = Broker(tmp_path)  # configured, not started: nothing listens on its port yet
-    plugin, gauges = make_plugin(broker, tmp_path, queue_size=3)
+    plugin, gauges = mqtt_plugin(broker, tmp_path, queue_size=3)
     plugin.start()
     with caplog.at_level(logging.WARNING, logger="edge_arasl_plugins.mqtt"):
         for i in range(10):
@@ -201,7 +181,7 @@ def test_events_queued_before_the_first_connection_are_bounded_and_counted(tmp_p
 
 def test_stop_gives_up_after_drain_timeout_when_the_broker_is_gone(tmp_path, caplog):
     broker = Broker(tmp_path)
-    plugin, _gauges = make_plugin(broker, tmp_path, drain_timeout=0.5)
+    plugin, _gauges = mqtt_plugin(broker, tmp_path, drain_timeout=0.5)
     plugin.start()
     plugin.on_word(SALAM_WORD)
     started = time.monotonic()
@@ -213,7 +193,7 @@ def test_stop_gives_up_after_drain_timeout_when_the_broker_is_gone(tmp_path, cap
 
 def test_stats_are_published_from_status_events(mosquitto, tmp_path):
     sub = Subscriber(mosquitto, f"{PREFIX}/stats")
-    plugin, gauges = make_plugin(mosquitto, tmp_path)
+    plugin, gauges = mqtt_plugin(mosquitto, tmp_path)
     plugin.start()
     wait_until(lambda: gauges["mqtt"]["connected"] == 1)
     plugin.on_status(StatusEvent("running", 1700000000.0, frames=300, fps=29.9, text="سلام"))
@@ -226,7 +206,7 @@ def test_stats_are_published_from_status_events(mosquitto, tmp_path):
 
 
 def test_home_assistant_discovery_is_republished_after_a_broker_restart(mosquitto, tmp_path):
-    plugin, gauges = make_plugin(mosquitto, tmp_path, ha_discovery=True)
+    plugin, gauges = mqtt_plugin(mosquitto, tmp_path, ha_discovery=True)
     plugin.start()
     wait_until(lambda: gauges["mqtt"]["connected"] == 1)
     # "connected" is set before the configs reach the broker: the first subscriber may see
@@ -260,7 +240,7 @@ def test_home_assistant_discovery_is_republished_after_a_broker_restart(mosquitt
 def test_password_authentication(mosquitto_auth, tmp_path, caplog):
     user, password = "sensor", MQTT_USERS["sensor"]
     sub = Subscriber(mosquitto_auth, f"{PREFIX}/#", username="viewer", password="view-pass")
-    plugin, _ = make_plugin(mosquitto_auth, tmp_path, username=user, password=password)
+    plugin, _ = mqtt_plugin(mosquitto_auth, tmp_path, username=user, password=password)
     plugin.start()
     plugin.on_word(SALAM_WORD)
     plugin.stop()
@@ -270,7 +250,7 @@ def test_password_authentication(mosquitto_auth, tmp_path, caplog):
 
 
 def test_wrong_password_is_reported_and_events_are_kept(mosquitto_auth, tmp_path, caplog):
-    plugin, gauges = make_plugin(
+    plugin, gauges = mqtt_plugin(
         mosquitto_auth, tmp_path, username="sensor", password="nope", drain_timeout=0.2
     )
     with caplog.at_level(logging.ERROR, logger="edge_arasl_plugins.mqtt"):
@@ -295,7 +275,7 @@ def _tls_table(certs: Certs, client_cert: bool) -> dict:
 def test_tls(request, mutual, mqtt_certs, tmp_path):
     broker = request.getfixturevalue("mosquitto_mtls" if mutual else "mosquitto_tls")
     sub = Subscriber(broker, f"{PREFIX}/#", certs=mqtt_certs)
-    plugin, _gauges = make_plugin(broker, tmp_path, **_tls_table(mqtt_certs, mutual))
+    plugin, _gauges = mqtt_plugin(broker, tmp_path, **_tls_table(mqtt_certs, mutual))
     plugin.start()
     plugin.on_letter(SALAM[0])
     plugin.stop()
@@ -307,7 +287,7 @@ def test_tls(request, mutual, mqtt_certs, tmp_path):
 def test_tls_rejects_a_broker_signed_by_another_ca(mosquitto_tls, tmp_path, caplog):
     other = make_certs(tmp_path / "other-ca")
     table = {**_tls_table(other, False), "drain_timeout": 0.2}
-    plugin, gauges = make_plugin(mosquitto_tls, tmp_path, **table)
+    plugin, gauges = mqtt_plugin(mosquitto_tls, tmp_path, **table)
     with caplog.at_level(logging.ERROR, logger="edge_arasl_plugins.mqtt"):
         plugin.start()
         wait_until(lambda: "cannot reach" in caplog.text)
@@ -317,12 +297,12 @@ def test_tls_rejects_a_broker_signed_by_another_ca(mosquitto_tls, tmp_path, capl
 
 def test_unusable_tls_files_fail_at_start_naming_the_file(tmp_path):
     broker = Broker(tmp_path)
-    missing, _ = make_plugin(broker, tmp_path, tls={"enabled": True, "ca_file": "/nope/ca.crt"})
+    missing, _ = mqtt_plugin(broker, tmp_path, tls={"enabled": True, "ca_file": "/nope/ca.crt"})
     with pytest.raises(PluginError, match=r"tls.ca_file: cannot read /nope/ca.crt"):
         missing.start()
     not_a_cert = tmp_path / "cert.pem"
     not_a_cert.write_text("hello")
-    bad, _ = make_plugin(broker, tmp_path, tls={"enabled": True, "cert_file": str(not_a_cert)})
+    bad, _ = mqtt_plugin(broker, tmp_path, tls={"enabled": True, "cert_file": str(not_a_cert)})
     with pytest.raises(PluginError, match=f"tls: cannot use {not_a_cert}"):
         bad.start()
 
@@ -343,7 +323,7 @@ def test_the_largest_keepalive_the_settings_allow_is_one_paho_and_the_broker_acc
 ):
     top = bounds(MqttSettings)["keepalive"].le
     sub = Subscriber(mosquitto, f"{PREFIX}/letter")
-    plugin, _gauges = make_plugin(mosquitto, tmp_path, keepalive=top)
+    plugin, _gauges = mqtt_plugin(mosquitto, tmp_path, keepalive=top)
     plugin.start()
     plugin.on_letter(SALAM[0])
     plugin.stop()
@@ -387,7 +367,7 @@ def test_process_publishes_exactly_the_events_it_prints(mosquitto, demo_video, t
 
 def test_a_host_that_does_not_resolve_fails_at_start(tmp_path):
     broker = Broker(tmp_path)
-    plugin, _ = make_plugin(broker, tmp_path, host="no-such-broker.invalid")
+    plugin, _ = mqtt_plugin(broker, tmp_path, host="no-such-broker.invalid")
     with pytest.raises(
         PluginError, match=r"^\[mqtt\] host: cannot resolve 'no-such-broker.invalid'"
     ):
@@ -401,7 +381,7 @@ def test_the_dispatchers_stop_waits_for_the_mqtt_drain_and_the_count_is_real(
 
     monkeypatch.setattr("edge_arasl.dispatcher.STOP_S", 0.1)  # far below the drain
     broker = Broker(tmp_path)  # never started: nothing is delivered
-    plugin, _gauges = make_plugin(broker, tmp_path, drain_timeout=1.0)
+    plugin, _gauges = mqtt_plugin(broker, tmp_path, drain_timeout=1.0)
     d = Dispatcher([plugin])
     d.start()
     for i in range(27):

@@ -12,17 +12,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import typing
 from pathlib import Path
 
 import pytest
-from edge_arasl_plugins.mqtt import MqttPlugin, MqttSettings
+from commands import edge_arasl
+from edge_arasl_plugins.mqtt import MqttSettings
 from edge_arasl_plugins.speech import HermesSettings
-from mqtt_broker import MQTT_USERS, Subscriber
+from mqtt_broker import MQTT_USERS, Subscriber, mqtt_plugin, wait_until
 
 from edge_arasl.errors import UserError
-from edge_arasl.plugin import LetterEvent, PluginContext
+from edge_arasl.plugin import LetterEvent
 from edge_arasl.registry import scan
 from edge_arasl.settings import from_table, is_secret
 
@@ -30,35 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "demo.mp4"
 DEVICE = "pi-kitchen"
 PASSWORD = MQTT_USERS["sensor"]
-
-
-def edge_arasl(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "edge_arasl", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-        **kwargs,
-    )
-
-
-def make_plugin(broker, tmp_path: Path, **table) -> tuple[MqttPlugin, dict]:
-    gauges: dict[str, dict[str, float]] = {}
-    context = PluginContext(
-        name="mqtt", device_id=DEVICE, mode="run", state_dir=tmp_path, gauges=gauges
-    )
-    settings = from_table(
-        MqttSettings, {"host": broker.host, "port": broker.port, **table}, "t.toml: [mqtt]"
-    )
-    return MqttPlugin(settings, context), gauges
-
-
-def wait_until(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 def letter(i: int) -> LetterEvent:
@@ -75,7 +46,7 @@ def test_an_overflow_while_an_event_is_in_flight_drops_the_oldest_waiting_one(mo
     fixed, not left to timing: letters 2..4 arrive while letter 1 is in flight.
     """
     sub = Subscriber(mosquitto, f"edge-arasl/{DEVICE}/letter")
-    plugin, gauges = make_plugin(mosquitto, tmp_path, queue_size=3)
+    plugin, gauges = mqtt_plugin(mosquitto, tmp_path, queue_size=3)
     plugin.start()
     wait_until(lambda: gauges["mqtt"]["connected"] == 1)
     publish = plugin.client.publish
@@ -183,7 +154,7 @@ def test_the_password_is_in_no_output_of_a_real_daemon_run(tmp_path, mosquitto_a
 
 def test_a_refused_password_is_not_in_the_error(tmp_path, mosquitto_auth, caplog):
     wrong = "wr0ng-" + PASSWORD
-    plugin, _ = make_plugin(mosquitto_auth, tmp_path, username="sensor", password=wrong)
+    plugin, _ = mqtt_plugin(mosquitto_auth, tmp_path, username="sensor", password=wrong)
     with caplog.at_level(logging.DEBUG):
         plugin.start()
         wait_until(lambda: "refused" in caplog.text)
@@ -228,13 +199,13 @@ def test_a_readable_config_without_a_password_does_not_warn(tmp_path):
 
 def test_tls_verifies_the_broker_by_default(mosquitto_tls, mqtt_certs, tmp_path, caplog):
     """A self-signed broker: refused with the system CAs, accepted with its CA given."""
-    default, gauges = make_plugin(mosquitto_tls, tmp_path, tls={"enabled": True}, drain_timeout=0.2)
+    default, gauges = mqtt_plugin(mosquitto_tls, tmp_path, tls={"enabled": True}, drain_timeout=0.2)
     with caplog.at_level(logging.ERROR, logger="edge_arasl_plugins.mqtt"):
         default.start()
         wait_until(lambda: "cannot reach" in caplog.text)
         default.stop()
     assert gauges["mqtt"]["connected"] == 0
-    trusted, gauges = make_plugin(
+    trusted, gauges = mqtt_plugin(
         mosquitto_tls, tmp_path, tls={"enabled": True, "ca_file": str(mqtt_certs.ca)}
     )
     trusted.start()
