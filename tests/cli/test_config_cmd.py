@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import edge_arasl
 
 from edge_arasl.cli import main
 from edge_arasl.config import load_config
@@ -23,12 +22,7 @@ def test_the_shipped_config_checks_ok(capsys):
 def test_a_bad_config_prints_one_line_and_exits_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[source]\nkind = "video"\npath = "in.mp4"\nfps = -1\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "edge_arasl", "config", "check", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = edge_arasl("config", "check", str(bad))
     assert result.returncode == 2
     assert result.stdout == ""
     assert (

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from commands import edge_arasl
 
 from edge_arasl.cli import main
 from edge_arasl.errors import UserError
@@ -185,12 +186,7 @@ def test_pid_beyond_any_process_is_not_running(tmp_path, capsys):
 def test_deeply_nested_json_is_one_line_and_exit_2(tmp_path):
     """In a child process: hitting the recursion limit leaves an interpreter unwell (3.11)."""
     (tmp_path / "status.json").write_text("[" * 100_000)
-    result = subprocess.run(
-        [sys.executable, "-m", "edge_arasl", "status", "--state-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = edge_arasl("status", "--state-dir", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr == (
         f"edge-arasl: error: {tmp_path / 'status.json'}: not valid JSON (nested too deeply)\n"
