@@ -30,6 +30,9 @@ test blocks); ``--samples`` takes another such folder, e.g. the one ``edge-arasl
 beside a model trained on another split. With ``--data`` the validation blocks of the data set
 are used instead (the same block split as training, from ``models/split.json``): tune on
 those, and keep the test blocks for checking.
+
+One file of about 440 lines on purpose: a script run by hand whose four steps above read top
+to bottom; nothing in the package imports it.
 """
 
 from __future__ import annotations
