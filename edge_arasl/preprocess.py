@@ -163,8 +163,11 @@ def margin_problem(margin: object, size: int = INPUT_SIZE) -> str | None:
 
 
 #: The network reads pixels divided by this; a model's metadata records ``1 / PIXEL_MAX`` as its
-#: ``input.scale``, which is what the runtime classifier then multiplies by.
+#: ``input.scale``, which is what the runtime classifier then multiplies by. MediaPipe's hand
+#: models take the same 0..1 range (:data:`UNIT_SCALE`; -1..1 gives them garbage).
 PIXEL_MAX = 255
+#: ``1 / PIXEL_MAX`` as float32, for scaling into a preallocated model input in place.
+UNIT_SCALE = np.float32(1 / PIXEL_MAX)
 
 
 def to_unit_range(gray: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 
 from edge_arasl.errors import UserError
 from edge_arasl.hand.geometry import RotatedRect
-from edge_arasl.preprocess import to_rgb
+from edge_arasl.preprocess import UNIT_SCALE, to_rgb
 from edge_arasl.runtime import load_interpreter
 
 #: Side of the landmark model's square input, in pixels.
@@ -63,7 +63,7 @@ class LandmarkModel:
 
     def read_crop(self, crop: np.ndarray, rect: RotatedRect) -> HandLandmarks:
         """Landmarks of an already cut ``224x224`` RGB ``crop`` of ``rect``."""
-        np.multiply(crop, np.float32(1 / 255), out=self._input[0], casting="unsafe")
+        np.multiply(crop, UNIT_SCALE, out=self._input[0], casting="unsafe")
         interpreter = self._interpreter
         interpreter.set_tensor(self._input_index, self._input)
         interpreter.invoke()

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from edge_arasl.errors import UserError
-from edge_arasl.preprocess import to_rgb
+from edge_arasl.preprocess import UNIT_SCALE, to_rgb
 from edge_arasl.runtime import load_interpreter
 
 #: Side of the detector's square input, in pixels.
@@ -178,7 +178,7 @@ class PalmDetector:
         h, w = image.shape[:2]
         box = Letterbox.fit(w, h)
         rgb = to_rgb(box.image(image), color)
-        np.multiply(rgb, np.float32(1 / 255), out=self._input[0], casting="unsafe")
+        np.multiply(rgb, UNIT_SCALE, out=self._input[0], casting="unsafe")
         self._interpreter.set_tensor(self._input_index, self._input)
         self._interpreter.invoke()
         regressors = self._interpreter.get_tensor(self._boxes_index)[0]
