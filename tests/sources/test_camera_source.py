@@ -7,6 +7,7 @@ through the same ``VideoCapture(str)`` path as an RTSP/HTTP URL.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 
 import pytest
@@ -114,7 +115,14 @@ def test_the_loop_reports_a_lost_camera_while_it_waits_for_it(make_video, classi
         observers=[outage],
         status_interval=0.05,
     )
-    summary = pipeline.run()  # the capture thread waits for the stream; the loop does not
+    # a loop that reported nothing while it waited would wait for ever: the stream comes back
+    # after 30 s anyway, and the checks below fail instead of the run hanging
+    back_anyway = threading.Timer(30, shutil.copyfile, (copy, video))
+    back_anyway.start()
+    try:
+        summary = pipeline.run()  # the capture thread waits for the stream; the loop does not
+    finally:
+        back_anyway.cancel()
     lost = lost_while_running(outage.statuses)
     assert len(lost) >= 3
     assert lost[-1].source_lost_s > lost[0].source_lost_s  # the outage, growing
