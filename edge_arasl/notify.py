@@ -5,8 +5,9 @@ and restarts it when ``WATCHDOG=1`` stops arriving for ``WatchdogSec=``, and sho
 in ``systemctl status``. Outside systemd (no ``NOTIFY_SOCKET``) every call is a cheap no-op, so
 the daemon calls these unconditionally.
 
-The watchdog is fed from the processing loop itself, never from a timer thread: a camera that
-stops delivering frames or a model that hangs stops the pings, and systemd restarts the service.
+The watchdog is fed from the processing loop itself, never from a timer thread: a camera driver
+stuck in a read or a model that hangs stops the pings, and systemd restarts the service. (A
+camera or stream that is away and being reopened does not: the loop goes on reporting it lost.)
 """
 
 from __future__ import annotations

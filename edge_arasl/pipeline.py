@@ -3,7 +3,9 @@
 One frame at a time: find the hand region, classify its crop, let the decoder turn the
 probabilities into letters and words, and hand everything to the output plugins through the
 dispatcher (which never blocks the loop). About once a second the loop also emits a
-:class:`~edge_arasl.plugin.StatusEvent`.
+:class:`~edge_arasl.plugin.StatusEvent`, also while a live source is away and waits to be
+reopened (:meth:`Source.ready <edge_arasl.sources.base.Source.ready>` lets the loop wait for a
+frame no longer than until the next report).
 
 Code that must *watch* the loop rather than consume its output (systemd notification, the
 status file, the ``process`` command's JSON lines and progress bar) registers an
@@ -152,11 +154,13 @@ class Pipeline:
             self._report("starting")
             next_status = time.monotonic() + self.status_interval
             while not self._stop_requested:
-                frame = self.source.read()
-                if frame is None:
-                    break
-                self._process(frame, summary)
-                last_time = frame.timestamp
+                # A source that is away keeps nothing from reporting (and feeding a watchdog).
+                if self.source.ready(max(0.0, next_status - time.monotonic())):
+                    frame = self.source.read()
+                    if frame is None:
+                        break
+                    self._process(frame, summary)
+                    last_time = frame.timestamp
                 if time.monotonic() >= next_status:
                     self._report("running")
                     next_status = time.monotonic() + self.status_interval
@@ -215,6 +219,7 @@ class Pipeline:
             plugin_gauges=self.gauges.snapshot(),
             plugin_failed=d.failed,
             plugin_queue_depths=d.queue_depths,
+            source_lost_since=self.source.lost_since,
         )
         self._publish(status)
 

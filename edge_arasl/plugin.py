@@ -172,11 +172,15 @@ class StatusEvent:
     bound in milliseconds (Prometheus-style), with ``inference_ms_sum`` their total.
     ``plugin_gauges`` holds values plugins report through :meth:`PluginContext.gauge`,
     ``plugin_failed`` why a plugin was given up on (its later events are skipped) and
-    ``plugin_queue_depths`` the frames and events waiting for each plugin.
+    ``plugin_queue_depths`` the frames and events waiting for each plugin. ``source_state`` is
+    ``"ok"``, or ``"lost"`` while the source is away and being reopened (a camera unplugged, a
+    stream or the daemon's video file gone), for ``source_lost_s`` seconds so far (0 if ok).
     """
 
     state: str
     wall_time: float
+    source_state: str = "ok"
+    source_lost_s: float = 0.0
     frames: int = 0
     frames_dropped: int = 0
     fps: float = 0.0

@@ -4,8 +4,11 @@
 :class:`~edge_arasl.pipeline.Observer` and
 
 - tells systemd ``READY=1`` once the first frame is classified (camera and model both work),
-  feeds the watchdog from the loop, and keeps ``STATUS=`` up to date;
-- writes the latest status to ``status.json`` in the state directory for ``edge-arasl status``;
+  feeds the watchdog from the loop (its frames, and its status reports while the source is
+  away and being reopened), and keeps ``STATUS=`` up to date;
+- writes the latest status to ``status.json`` in the state directory for ``edge-arasl status``
+  (at most every :data:`STATUS_FILE_INTERVAL`, and at once when the state or the source's
+  changes);
 - on SIGHUP re-reads the config file. A config that does not validate is rejected with one
   log line and the running pipeline goes on untouched; a valid, changed one stops the pipeline
   (plugins flushed) and starts it again from the new config. If that new pipeline then fails
@@ -136,7 +139,11 @@ class Service(Observer):
             self._reload()
 
     def on_status(self, status: StatusEvent) -> None:
-        self.notifier.watchdog()
+        # Frames feed the watchdog; a report does only at start and stop and while the source
+        # is being reopened: a source that neither delivers nor is reopened (a driver stuck in
+        # a read) lets it run out, and systemd restarts the service.
+        if status.state != "running" or status.source_state == "lost":
+            self.notifier.watchdog()
         reloading = self._next_config is not None
         if status.state == "stopping" and reloading:
             return  # the pipeline restarts: neither STOPPING=1 nor a "stopping" status file
@@ -145,7 +152,9 @@ class Service(Observer):
         elif not self._awaiting_ready:
             self.notifier.status(status_line(status))
         data = {**status.to_dict(), **self._info}
-        changed = self._last is None or self._last.get("state") != status.state
+        changed = self._last is None or any(
+            self._last.get(key) != data[key] for key in ("state", "source_state")
+        )
         self._last = data
         if changed or self._clock() - self._last_write >= self.file_interval:
             self._write(data)
@@ -192,9 +201,15 @@ class Service(Observer):
 
 
 def status_line(status: StatusEvent) -> str:
-    """One line for ``systemctl status``: state, frame rate, last letter, counts, failed plugins."""
+    """One line for ``systemctl status``: state, a lost source, frame rate, last letter, counts,
+    failed plugins."""
     failed = f"; failed: {', '.join(sorted(status.plugin_failed))}" if status.plugin_failed else ""
+    lost = (
+        f" source lost for {status.source_lost_s:.0f} s, reopening;"
+        if status.source_state == "lost"
+        else ""
+    )
     return (
-        f"{status.state}: {status.fps:.1f} fps, last letter {status.last_letter or '-'},"
+        f"{status.state}:{lost} {status.fps:.1f} fps, last letter {status.last_letter or '-'},"
         f" {status.letters} letters, {status.words} words{failed}"
     )

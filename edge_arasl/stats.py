@@ -90,12 +90,19 @@ class RunStats:
         plugin_gauges: Mapping[str, Mapping[str, float]] | None = None,
         plugin_failed: Mapping[str, str] | None = None,
         plugin_queue_depths: Mapping[str, int] | None = None,
+        source_lost_since: float | None = None,
     ) -> StatusEvent:
-        """A snapshot; the frame rate is measured since the previous snapshot."""
+        """A snapshot; the frame rate is measured since the previous snapshot.
+
+        ``source_lost_since`` is when (on this clock) the source was lost, if it is away.
+        """
         self._update_fps()
+        lost_s = None if source_lost_since is None else max(0.0, self._clock() - source_lost_since)
         return StatusEvent(
             state=state,
             wall_time=time.time(),
+            source_state="ok" if lost_s is None else "lost",
+            source_lost_s=0.0 if lost_s is None else round(lost_s, 1),
             frames=self.frames,
             frames_dropped=frames_dropped,
             fps=round(self.fps, 2),

@@ -119,12 +119,15 @@ class MetricsPlugin(OutputPlugin):
             "edge_arasl_last_status_timestamp_seconds", "gauge", "When the last status was made."
         )
         out.sample("edge_arasl_last_status_timestamp_seconds", st.wall_time)
+        up, lost_s = int(st.source_state != "lost"), st.source_lost_s
         for name, kind, help_, value in (
             ("frames_total", "counter", "Frames processed.", st.frames),
             ("frames_dropped_total", "counter", "Stale camera frames dropped.", st.frames_dropped),
             ("fps", "gauge", "Frames processed per second, recently.", st.fps),
             ("letters_total", "counter", "Letters recognised.", st.letters),
             ("words_total", "counter", "Words finished.", st.words),
+            ("source_up", "gauge", "1 while the source delivers, 0 while it is away.", up),
+            ("source_lost_seconds", "gauge", "How long the source has been away.", lost_s),
         ):
             out.metric(f"edge_arasl_{name}", kind, help_)
             out.sample(f"edge_arasl_{name}", value)

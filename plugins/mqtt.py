@@ -288,7 +288,8 @@ class MqttPlugin(OutputPlugin):
         self.context.gauge("dropped", self.dropped)
 
     def _discovery_configs(self) -> list[tuple[str, dict[str, Any]]]:
-        """Home Assistant sensors for the last letter and the current text of this device."""
+        """Home Assistant entities of this device: the last letter, the current text, and
+        whether its source (the camera) delivers."""
         s = self.settings
         node = f"edge_arasl_{self.device_id}".replace("-", "_")
         try:
@@ -309,24 +310,32 @@ class MqttPlugin(OutputPlugin):
             "device": device,
             "value_template": "{{ value_json.text }}",
         }
-        sensors = {
-            "last_letter": {
+        entities = {
+            ("sensor", "last_letter"): {
                 "name": "Last letter",
                 "state_topic": self.topics["letter"],
                 "json_attributes_topic": self.topics["letter"],
             },
-            "text": {
+            ("sensor", "text"): {
                 "name": "Current text",
                 "state_topic": self.topics["stats"],
                 "value_template": "{{ value_json.text[-255:] }}",  # HA caps states at 255
             },
+            ("binary_sensor", "source"): {
+                "name": "Source",
+                "device_class": "connectivity",
+                "state_topic": self.topics["stats"],
+                "value_template": "{{ value_json.source_state }}",
+                "payload_on": "ok",
+                "payload_off": "lost",
+            },
         }
         return [
             (
-                f"{s.ha_discovery_prefix}/sensor/{node}/{key}/config",
-                {**common, **sensor, "unique_id": f"{node}_{key}"},
+                f"{s.ha_discovery_prefix}/{component}/{node}/{key}/config",
+                {**common, **entity, "unique_id": f"{node}_{key}"},
             )
-            for key, sensor in sensors.items()
+            for (component, key), entity in entities.items()
         ]
 
 

@@ -6,6 +6,7 @@ small stand-in that delivers frames and then blocks in ``read`` until released.
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
@@ -133,3 +134,25 @@ def test_the_systemd_status_line_names_failed_plugins():
         state="running", wall_time=0.0, plugin_failed={"video": "x", "eventlog": "y"}
     )
     assert status_line(failed).endswith("0 words; failed: eventlog, video")
+    lost = StatusEvent(state="running", wall_time=0.0, source_state="lost", source_lost_s=31.6)
+    assert status_line(lost).startswith("running: source lost for 32 s, reopening; 0.0 fps")
+
+
+def test_a_report_feeds_the_watchdog_only_while_the_source_is_being_reopened(notify):
+    """Status goes on while a capture thread is stuck in a read; the watchdog must not."""
+    from edge_arasl.plugin import StatusEvent
+
+    path, sock = notify
+    clock = itertools.count()  # a second passes between two pings: each may be sent
+    service = Service(None, notifier=Notifier(path, watchdog_usec=1_000_000, clock=clock.__next__))
+    stuck = StatusEvent(state="running", wall_time=0.0, frames=40)
+    lost = StatusEvent(state="running", wall_time=0.0, source_state="lost", source_lost_s=3.0)
+    received = []
+    sock.settimeout(0)
+    for status in (stuck, stuck, lost, stuck, lost):
+        service.on_status(status)
+        try:
+            received.append(sock.recv(4096).decode())
+        except BlockingIOError:
+            received.append(None)
+    assert received == [None, None, "WATCHDOG=1", None, "WATCHDOG=1"]

@@ -86,7 +86,8 @@ def format_status(data: dict[str, Any]) -> str:
     lines = [
         f"edge-arasl on {data.get('device_id', '?')}: {state}"
         f" (pid {data.get('pid', '?')}, updated {_ago(data['age_seconds'])})",
-        f"  source:   {data.get('source', '?')}    config: {data.get('config') or 'built-in'}",
+        f"  source:   {data.get('source', '?')}{_lost(data)}"
+        f"    config: {data.get('config') or 'built-in'}",
         f"  frames:   {data.get('frames', '?')} ({data.get('frames_dropped', '?')} dropped),"
         f" {'?' if fps is None else f'{fps:.1f}'} fps, inference {_mean_ms(data)}",
         f"  letters:  {data.get('letters', '?')}, words: {data.get('words', '?')},"
@@ -94,12 +95,15 @@ def format_status(data: dict[str, Any]) -> str:
     ]
     if data.get("text"):
         lines.append(f"  text:     {data['text']}")
+    failed = data.get("plugin_failed", {})
     for name in sorted(
         set(data.get("plugin_errors", {}))
         | set(data.get("plugin_frames_dropped", {}))
         | set(data.get("plugin_gauges", {}))
+        | set(failed)
     ):
-        parts = [
+        parts = [f"FAILED ({failed[name]})"] if name in failed else []
+        parts += [
             f"{data.get('plugin_errors', {}).get(name, 0)} errors",
             f"{data.get('plugin_frames_dropped', {}).get(name, 0)} frames dropped",
         ]
@@ -107,6 +111,14 @@ def format_status(data: dict[str, Any]) -> str:
         parts += [f"{k} {v:g}" for k, v in sorted(gauges.items())]
         lines.append(f"  plugin {name}: " + ", ".join(parts))
     return "\n".join(map(_without_controls, lines))
+
+
+def _lost(data: dict[str, Any]) -> str:
+    """Says so when the source is away (the daemon is reopening it)."""
+    if data.get("source_state") != "lost":
+        return ""
+    seconds = data.get("source_lost_s")
+    return f" (lost for {'?' if seconds is None else f'{seconds:.0f}'} s, reopening)"
 
 
 def _without_controls(line: str) -> str:

@@ -14,8 +14,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from edge_arasl.sources.delivery import POLL_S
+
+if TYPE_CHECKING:
+    from edge_arasl.sources.base import Source
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +52,18 @@ def wait(seconds: float, interrupted: Callable[[], bool]) -> bool:
 
 
 def reconnect(
+    source: Source,
     name: str,
     reason: str,
     try_open: Callable[[], str | None],
-    interrupted: Callable[[], bool],
     backoff: Backoff = RECONNECT,
 ) -> float | None:
     """Call ``try_open`` with back-off until it succeeds; the outage in seconds.
 
-    ``try_open`` returns ``None`` once the source delivers again, else why not (logged).
-    Returns ``None`` if interrupted first. The loss and the return are logged as warnings,
-    each failed attempt as info, so the log shows how long the source was away.
+    ``try_open`` returns ``None`` once ``source`` delivers again, else why not (logged).
+    Returns ``None`` if ``source`` is interrupted first. Meanwhile ``source`` is marked lost,
+    so status reports say so. The loss and the return are logged as warnings, each failed
+    attempt as info, so the log shows how long the source was away.
     """
     log.warning(
         "%s: %s; reopening with back-off (%.1f s, doubling, up to every %.0f s)",
@@ -67,14 +72,15 @@ def reconnect(
         backoff.first_s,
         backoff.max_s,
     )
-    began = time.monotonic()
-    for attempt in itertools.count():
-        if not wait(backoff.delay(attempt), interrupted):
-            return None
-        failure = try_open()
-        if failure is None:
-            outage = time.monotonic() - began
-            log.warning("%s: back after %.1f s, at attempt %d", name, outage, attempt + 1)
-            return outage
-        log.info("%s: still unavailable after %.1f s: %s", name, time.monotonic() - began, failure)
+    with source.reopening() as began:
+        for attempt in itertools.count():
+            if not wait(backoff.delay(attempt), lambda: source.interrupted):
+                return None
+            failure = try_open()
+            if failure is None:
+                outage = time.monotonic() - began
+                log.warning("%s: back after %.1f s, at attempt %d", name, outage, attempt + 1)
+                return outage
+            lost_for = time.monotonic() - began
+            log.info("%s: still unavailable after %.1f s: %s", name, lost_for, failure)
     raise AssertionError("unreachable")  # itertools.count() never ends

@@ -8,7 +8,9 @@ for files, so no backend has to deal with threads.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +58,7 @@ class Source:
         self.frame_count: int | None = None
         self.dropped = 0
         self._interrupted = False
+        self._lost_since: float | None = None
 
     def open(self) -> None:
         """Acquire the device or file. Raise :class:`~edge_arasl.errors.UserError` if unusable."""
@@ -63,6 +66,28 @@ class Source:
     def read(self) -> Frame | None:
         """The next frame, blocking until there is one; ``None`` at the end or once interrupted."""
         raise NotImplementedError
+
+    def ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for :meth:`read` to have something; False if it would wait.
+
+        Lets the loop report status while a source is away. A source whose :meth:`read` does
+        the waiting itself (no capture thread) says True at once.
+        """
+        return True
+
+    @property
+    def lost_since(self) -> float | None:
+        """``time.monotonic()`` when the source was lost, while it is being reopened; else None."""
+        return self._lost_since
+
+    @contextmanager
+    def reopening(self) -> Iterator[float]:
+        """Marks the source lost (:attr:`lost_since`) for the block; yields when that began."""
+        self._lost_since = time.monotonic()
+        try:
+            yield self._lost_since
+        finally:
+            self._lost_since = None
 
     def close(self) -> None:
         """Release the device or file. Safe to call twice and after a failed :meth:`open`."""

@@ -81,7 +81,7 @@ class Camera(Source):
                 return frame
             self.close()
             name = f"camera {self.device!r}"
-            if reconnect(name, "no frame", self._reopen, lambda: self.interrupted) is None:
+            if reconnect(self, name, "no frame", self._reopen) is None:
                 break
         return None
 

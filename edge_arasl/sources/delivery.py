@@ -40,6 +40,10 @@ class _Wrapper(Source):
         super().interrupt()
         self.inner.interrupt()
 
+    @property
+    def lost_since(self) -> float | None:
+        return self.inner.lost_since
+
     def close(self) -> None:
         self.inner.close()
 
@@ -117,9 +121,20 @@ class LatestFrame(_Threaded):
             self._ended = True
             self._cond.notify()
 
+    def ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for a frame, the end, or an interrupt."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._has_news() and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(min(left, POLL_S))
+            return self._has_news()
+
+    def _has_news(self) -> bool:
+        return self._latest is not None or self._ended or self.interrupted
+
     def read(self) -> Frame | None:
         with self._cond:
-            while self._latest is None and not self._ended and not self.interrupted:
+            while not self._has_news():
                 self._cond.wait(POLL_S)
             frame, self._latest = self._latest, None
         if self.interrupted:

@@ -126,7 +126,7 @@ class VideoFile(Source):
         if attempt() is None:
             return first[0]
         reason = f"gone, cut short or damaged after {played} frames"
-        outage = reconnect(str(self.path), reason, attempt, lambda: self.interrupted)
+        outage = reconnect(self, str(self.path), reason, attempt)
         if outage is None:
             return None
         self._shift += outage

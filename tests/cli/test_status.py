@@ -65,6 +65,26 @@ def test_running_daemon_human_readable(tmp_path, capsys):
     assert "plugin overlay: 0 errors, 5 frames dropped" in out
 
 
+def test_a_lost_source_and_a_failed_plugin_are_shown(tmp_path, capsys):
+    data = _status(os.getpid())
+    data.update(
+        source_state="lost",
+        source_lost_s=42.4,
+        plugin_failed={"video": "/dev/full: No space left on device"},
+    )
+    write_status(tmp_path, data)
+    assert main(["status", "--state-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "source:   picamera2 (lost for 42 s, reopening)    config: /etc/x.toml" in out
+    assert "plugin video: FAILED (/dev/full: No space left on device), 0 errors" in out
+    assert "plugin mqtt: 2 errors" in out  # the others as before
+    write_status(tmp_path, _status(os.getpid()))
+    assert main(["status", "--state-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "source:   picamera2    config: /etc/x.toml" in out
+    assert "FAILED" not in out
+
+
 def test_json_adds_age_and_liveness(tmp_path, capsys):
     write_status(tmp_path, _status(os.getpid()))
     assert main(["status", "--state-dir", str(tmp_path), "--json"]) == 0

@@ -29,14 +29,21 @@ STOP_WITHIN_S = 2.0
 
 
 class Child:
-    """``edge-arasl ARGS`` with its stderr (the log) going to ``log``; killed if left running."""
+    """``edge-arasl ARGS`` with its stderr (the log) going to ``log``; killed if left running.
 
-    def __init__(self, args: list[str], log: Path) -> None:
+    ``env`` adds to (or overrides) this process's environment.
+    """
+
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         self._log_file = log.open("w")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [*EDGE_ARASL, *args], stdout=subprocess.PIPE, stderr=self._log_file, text=True
+            [*EDGE_ARASL, *args],
+            stdout=subprocess.PIPE,
+            stderr=self._log_file,
+            text=True,
+            env={**os.environ, **(env or {})},
         )
 
     def log_text(self) -> str:

@@ -11,11 +11,11 @@ from child import DEMO, Child
 
 @pytest.fixture
 def child(tmp_path: Path):
-    """``child(args)`` starts ``edge-arasl args``; every child is killed at the end of the test."""
+    """``child(*args, env=...)`` starts ``edge-arasl args``; every child is killed at the end."""
     started: list[Child] = []
 
-    def start(*args: str) -> Child:
-        c = Child(list(args), tmp_path / f"child-{len(started)}.log")
+    def start(*args: str, env: dict[str, str] | None = None) -> Child:
+        c = Child(list(args), tmp_path / f"child-{len(started)}.log", env)
         started.append(c)
         return c
 

@@ -2,7 +2,8 @@
 
 The daemon (``edge-arasl run``) reads a looping video file, or the same file as a camera
 stream (OpenCV opens a path and an RTSP/HTTP URL through the same ``VideoCapture(str)``).
-The file is then deleted or cut short, and put back.
+The file is then deleted or cut short, and put back. Meanwhile the daemon goes on reporting
+status (the source marked lost) and feeding the systemd watchdog.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import threading
 
 import pytest
@@ -19,6 +21,7 @@ from child import of_type, read_events, write_config
 from edge_arasl.errors import UserError
 from edge_arasl.sources.backoff import RECONNECT, Backoff
 from edge_arasl.sources.video import VideoFile
+from edge_arasl.status_file import read_status
 
 
 def test_backoff_doubles_up_to_its_cap_and_stays_there_for_hours():
@@ -76,6 +79,12 @@ def test_the_daemon_waits_for_a_lost_source_and_resumes_when_it_is_back(
     code, _seconds, _out = daemon.stop(signal.SIGTERM)
     assert code == 0, daemon.log_text()
     assert "Traceback" not in daemon.log_text()
+    # the status went on during the outage, saying the source was lost, and then back to ok
+    states = [s["source_state"] for s in of_type(read_events(events), "status")]
+    assert "lost" in states
+    assert states[-1] == "ok"
+    during = [s for s in of_type(read_events(events), "status") if s["source_state"] == "lost"]
+    assert len({s["source_lost_s"] for s in during}) > 1  # reported more than once, growing
 
 
 def test_media_time_jumps_by_the_outage_so_pacing_resumes_in_step(tmp_path, short_video):
@@ -116,3 +125,76 @@ def test_process_reports_a_file_cut_short_while_it_reads_it(tmp_path, short_vide
     assert f"{video}: ended at frame {frames} of {total}: cut short or damaged" in caplog.text
     with pytest.raises(UserError, match=r"input\.mp4: cannot be opened as a video"):
         VideoFile(video).open()  # its index, at the end, is gone
+
+
+def test_status_and_the_watchdog_go_on_while_the_source_is_away(child, tmp_path, short_video):
+    """Under systemd (a real notify socket) an outage neither stales the status nor starves the
+    watchdog: ``status.json`` is rewritten with the source lost, WATCHDOG=1 keeps coming."""
+    video = tmp_path / "input.mp4"
+    shutil.copyfile(short_video, video)
+    state_dir = tmp_path / "state"
+    config = write_config(
+        tmp_path / "config.toml",
+        source={"kind": "video", "path": video, "loop": True},
+        service={"state_dir": state_dir, "status_interval": 0.2},
+    )
+    notify = Listener(tmp_path / "n.sock")
+    # WatchdogSec=0.4 s: a ping at most every 0.2 s
+    env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    try:
+        daemon = child("run", "--config", str(config), env=env)
+        daemon.wait_for_log("ready: first frame classified")
+
+        def status() -> dict:
+            try:
+                return read_status(state_dir)
+            except UserError:  # not written yet
+                return {}
+
+        video.unlink()
+        daemon.wait_until(lambda: status().get("source_state") == "lost", "a lost source")
+        first, since = status(), len(notify.lines)
+        daemon.wait_until(
+            lambda: status().get("source_lost_s", 0) > first["source_lost_s"],
+            "status.json rewritten during the outage",
+        )
+        during, second = notify.lines[since:], status()
+        shutil.copyfile(short_video, video)
+        daemon.wait_until(lambda: status().get("source_state") == "ok", "the source back")
+        back = status()
+        daemon.wait_until(lambda: status().get("frames", 0) > back["frames"], "frames again")
+        code, _seconds, _out = daemon.stop(signal.SIGTERM)
+    finally:
+        notify.close()
+    assert code == 0, daemon.log_text()
+    assert second["source_state"] == "lost"
+    assert second["frames"] == first["frames"]  # no frame came: the reports fed the watchdog
+    assert during.count("WATCHDOG=1") >= 3
+    assert any(line.startswith("STATUS=running: source lost for") for line in during)
+    assert back["source_lost_s"] == 0
+
+
+class Listener:
+    """A notify socket read as systemd reads it, at once (a full one would block the sender)."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.lines: list[str] = []
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(str(path))
+        self._sock.settimeout(0.1)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._read)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self.lines += self._sock.recv(4096).decode().splitlines()
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join()
+        self._sock.close()

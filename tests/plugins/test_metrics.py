@@ -172,3 +172,14 @@ def test_failed_plugins_and_queue_depths_are_metrics(plugin):
     assert samples['edge_arasl_plugin_failed{plugin="mqtt"}'] == 0
     assert samples['edge_arasl_dispatcher_queue_depth{plugin="mqtt"}'] == 7
     assert samples['edge_arasl_dispatcher_queue_depth{plugin="video"}'] == 0
+
+
+def test_a_lost_source_is_down_with_its_outage(plugin):
+    _, before = scrape(plugin.port)
+    assert before["edge_arasl_source_up"] == 1
+    assert before["edge_arasl_source_lost_seconds"] == 0
+    lost = StatusEvent(state="running", wall_time=1.0, source_state="lost", source_lost_s=12.5)
+    plugin.on_status(lost)
+    _, samples = scrape(plugin.port)
+    assert samples["edge_arasl_source_up"] == 0
+    assert samples["edge_arasl_source_lost_seconds"] == 12.5

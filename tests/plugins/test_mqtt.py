@@ -212,27 +212,32 @@ def test_home_assistant_discovery_is_republished_after_a_broker_restart(mosquitt
     # "connected" is set before the configs reach the broker: the first subscriber may see
     # them published live; one that subscribes after it saw both can only get retained copies
     first = Subscriber(mosquitto, "homeassistant/#")
-    first.wait_for(lambda ms: len(ms) == 2)
+    first.wait_for(lambda ms: len(ms) == 3)
     first.close()
     sub = Subscriber(mosquitto, "homeassistant/#")
-    configs = sub.wait_for(lambda ms: len(ms) == 2)
+    configs = sub.wait_for(lambda ms: len(ms) == 3)
     sub.close()
     by_topic = {m.topic: json.loads(m.payload) for m in configs}
     node = "edge_arasl_pi_kitchen"
     letter = by_topic[f"homeassistant/sensor/{node}/last_letter/config"]
     text = by_topic[f"homeassistant/sensor/{node}/text/config"]
+    source = by_topic[f"homeassistant/binary_sensor/{node}/source/config"]
     assert letter["state_topic"] == f"{PREFIX}/letter"
     assert text["state_topic"] == f"{PREFIX}/stats"
-    for config in (letter, text):
+    assert source["state_topic"] == f"{PREFIX}/stats"
+    assert source["value_template"] == "{{ value_json.source_state }}"
+    assert (source["payload_on"], source["payload_off"]) == ("ok", "lost")
+    assert source["device_class"] == "connectivity"
+    for config in (letter, text, source):
         assert config["availability_topic"] == f"{PREFIX}/status"
         assert config["device"]["identifiers"] == [node]
-    assert letter["unique_id"] != text["unique_id"]
+    assert len({c["unique_id"] for c in (letter, text, source)}) == 3
     assert all(m.retain for m in configs)
 
     mosquitto.restart()  # no persistence: the retained configs are gone with the broker
     wait_until(lambda: gauges["mqtt"]["connected"] == 1, 20)
     sub = Subscriber(mosquitto, "homeassistant/#")
-    assert len(sub.wait_for(lambda ms: len(ms) == 2)) == 2
+    assert len(sub.wait_for(lambda ms: len(ms) == 3)) == 3
     sub.close()
     plugin.stop()
 
