@@ -76,7 +76,7 @@ def test_latest_frame_drops_stale_frames_for_a_slow_consumer():
 
 
 def test_latest_frame_loses_nothing_for_a_fast_consumer():
-    inner = Counter(20, period=0.01)
+    inner = Counter(20, period=0.05)  # far slower than any consumer, even on a loaded machine
     with LatestFrame(inner) as source:
         read = [f.index for f in source]
     assert read == list(range(20))
