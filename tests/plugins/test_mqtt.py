@@ -31,15 +31,22 @@ SALAM = [
 SALAM_WORD = WordEvent(("seen", "laam", "aleff", "meem"), "سلام", 0.4, 2.9)
 
 
-def retained_status(broker: Broker, device: str = DEVICE) -> str:
-    """What a client connecting now is told about the device's availability."""
-    sub = Subscriber(broker, f"edge-arasl/{device}/status")
-    try:
-        (message,) = sub.wait_for(lambda ms: len(ms) >= 1, timeout=5)
-        assert message.retain
-        return message.payload.decode()
-    finally:
-        sub.close()
+def retained_status(broker: Broker, device: str = DEVICE, timeout: float = 10.0) -> str:
+    """What a client connecting now is told about the device's availability.
+
+    A subscription made while the device is still publishing it gets the message live, not
+    retained; it subscribes again until the broker holds a retained one.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        sub = Subscriber(broker, f"edge-arasl/{device}/status")
+        try:
+            first = sub.wait_for(lambda ms: len(ms) >= 1, timeout=5)[0]
+        finally:
+            sub.close()
+        if first.retain:
+            return first.payload.decode()
+        assert time.monotonic() < deadline, "the broker holds no retained status"
 
 
 def payloads(messages) -> list[dict]:
@@ -76,7 +83,7 @@ def test_status_is_retained_online_then_offline_after_clean_stop(mosquitto, tmp_
     plugin, gauges = mqtt_plugin(mosquitto, tmp_path)
     plugin.start()
     wait_until(lambda: gauges["mqtt"]["connected"] == 1)
-    assert retained_status(mosquitto) == "online"
+    wait_until(lambda: retained_status(mosquitto) == "online")  # published just after connecting
     plugin.stop()
     assert retained_status(mosquitto) == "offline"
     assert gauges["mqtt"]["connected"] == 0
@@ -111,7 +118,7 @@ def test_last_will_marks_a_killed_client_offline(mosquitto):
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "connected"
-        assert retained_status(mosquitto) == "online"
+        wait_until(lambda: retained_status(mosquitto) == "online")
         sub = Subscriber(mosquitto, f"{PREFIX}/status")
         os.kill(proc.pid, signal.SIGKILL)  # no chance to say goodbye: the broker must
         proc.wait(5)
