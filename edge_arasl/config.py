@@ -177,11 +177,11 @@ def load_config(path: str | Path | None = None) -> Config:
 def _holds_secret(config: Config) -> bool:
     """Whether a plugin table sets a non-empty field its plugin declares a secret (a password)."""
     entries = registry.scan()
-    return any(
-        holds_secret(entries[name].cls.Settings, table)  # type: ignore[union-attr]
-        for name, table in config.plugins.items()
-        if name in entries and entries[name].cls is not None
-    )
+    for name, table in config.plugins.items():
+        cls = entries[name].cls if name in entries else None
+        if cls is not None and holds_secret(cls.Settings, table):
+            return True
+    return False
 
 
 def _warn_if_others_can_read(path: Path) -> None:
