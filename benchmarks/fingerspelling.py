@@ -66,19 +66,30 @@ def boundary_errors(truth: Sequence[Sequence[str]], got: Sequence[Sequence[str]]
     return align([str(len(w)) for w in truth], [str(len(w)) for w in got])[0]
 
 
-def export_validation_images(data: Path, out: Path, per_class: int) -> Path:
+def export_validation_images(
+    data: Path, out: Path, per_class: int, fold_split: Path | None = None
+) -> Path:
     """Write ``per_class`` images of each class's validation blocks as ``out/<class>/*.png``.
 
-    The blocks are those the shipped model was trained without (``models/split.json``).
+    The blocks are those the shipped model was trained without (``models/split.json``). With
+    ``fold_split`` (a cross-validation fold list, ``models/folds/foldK.json``) they are that
+    fold's test blocks less the shipped model's test blocks: read by the fold's model, they are
+    sessions it never saw, so it misreads them as a new signer is misread, and the test blocks
+    that score the shipped settings stay out of the choice.
     """
     from edge_arasl.dataset import load_dataset
 
     split = json.loads((resources.files("edge_arasl_models") / "split.json").read_text())
+    blocks = [tuple(b) for b in split["val_blocks"]]
+    if fold_split is not None:
+        held_out = {tuple(b) for b in split["test_blocks"]}
+        fold = json.loads(fold_split.read_text())
+        blocks = [tuple(b) for b in fold["test_blocks"] if tuple(b) not in held_out]
     ds = load_dataset(data)
     rng = np.random.default_rng(0)
     rows_of: dict[str, list[int]] = {}
-    for name, first, last in split["val_blocks"]:
-        rows_of.setdefault(name, []).extend(range(first, last + 1))
+    for name, first, last in blocks:
+        rows_of.setdefault(str(name), []).extend(range(int(first), int(last) + 1))
     for name, rows in rows_of.items():
         if name not in SIGN_CLASSES:
             continue
