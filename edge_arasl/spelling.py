@@ -8,6 +8,8 @@ search over the spellings the evidence allows, scored as
 
     score(w) = sum_i log p_i(w_i)  -  edit_cost * edits  +  weight * ln(10) * (zipf(w) - floor)
 
+and ``- oov_cost`` in place of the last term for a spelling that is not in the lexicon,
+
 - ``p_i`` is letter ``i``'s probability vector over the signs (``none`` left out,
   renormalised, floored at ``1e-4``), and only each letter's ``top_k`` signs are tried;
 - a **dropped letter** may be put where a hand was in view for at least ``gap_s`` without
@@ -19,12 +21,15 @@ search over the spellings the evidence allows, scored as
 - an *edit* is any other dropped letter (any sign the lexicon allows) or an extra one (a
   letter read twice, or a blur read as a letter), at ``edit_cost`` each, at most
   ``max_edits`` a word;
-- ``zipf`` is the word's frequency in the lexicon, ``floor`` the rarest word's.
+- ``zipf`` is the word's frequency in the lexicon, ``floor`` the rarest word's;
+- ``oov_cost`` is what being no word at all costs beside the rarest listed word. Without it a
+  misread common word, whose right letter the classifier gave a tenth of the wrong one's
+  probability, stays misread: its frequency bonus alone is a nat or two.
 
 The **character-level fallback** is the decoder's own reading (each letter's top sign), scored
-the same way with the frequency of an unknown word (``floor``) unless it is itself a word.
-A lexicon word replaces it only when its score is higher, that is when the frequency bonus
-outweighs what its letters cost: a confidently signed name outside the lexicon stays as it
+the same way (``- oov_cost`` unless it is itself a word). A lexicon word replaces it only when
+its score is higher, that is when being a word, and a frequent one, outweighs what its letters
+cost: a confidently signed name outside the lexicon stays as it
 was, a doubtful letter in a non-word is fixed. Ties keep the decoder's reading.
 """
 
@@ -59,15 +64,17 @@ class WordSettings:
     bundled wordfreq extract."""
     weight: float = bounded(0.5, ge=0, le=10)
     """Weight of the word frequency against the letters' log probabilities (0 = no prior)."""
-    top_k: int = bounded(5, ge=1, le=len(SIGN_CLASSES))
+    top_k: int = bounded(10, ge=1, le=len(SIGN_CLASSES))
     """Signs tried for each letter: its most probable ones."""
     beam: int = bounded(32, ge=1, le=1000)
     """Partial spellings kept at each letter."""
     gap_s: float = bounded(0.6, ge=0, le=10, unit="s")
     """A pause this long between two letters of a word may hold a dropped letter (0: never)."""
-    gap_bonus: float = bounded(2.0, ge=-50, le=50, unit="nats")
+    gap_bonus: float = bounded(4.0, ge=-50, le=50, unit="nats")
     """Nats gained by putting a letter where such a stretch was (besides its log probability;
     negative: a cost)."""
+    oov_cost: float = bounded(1.0, ge=0, le=50, unit="nats")
+    """What a spelling outside the lexicon (a name) costs beside the rarest listed word."""
     max_edits: int = bounded(0, ge=0, le=3)
     """Other dropped or extra letters allowed in one word."""
     edit_cost: float = bounded(8.0, ge=0, le=50, unit="nats")
@@ -144,7 +151,9 @@ class Speller:
 
     def _prior(self, key: str) -> float:
         zipf = self.lexicon.words.get(key)
-        return self._bonus * ((self.lexicon.floor if zipf is None else zipf) - self.lexicon.floor)
+        if zipf is None:
+            return -self.settings.oov_cost
+        return self._bonus * (zipf - self.lexicon.floor)
 
     def _search(
         self, logp: list[np.ndarray], slot_logp: list[np.ndarray | None]

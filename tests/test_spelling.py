@@ -73,14 +73,29 @@ def test_a_confidently_signed_name_is_kept():
 def test_the_weight_decides_how_much_evidence_a_change_needs():
     vectors = [sure("bb"), letter(("nun", 0.6), ("yaa", 0.3)), sure("taa")]
     lex = lexicon({"بيت": 6.0, "طفل": 3.0})
-    assert speller(lex, weight=0.0).choose(vectors, ("bb", "nun", "taa")).classes[1] == "nun"
-    assert speller(lex, weight=1.0).choose(vectors, ("bb", "nun", "taa")).classes[1] == "yaa"
+    raw = ("bb", "nun", "taa")
+    assert speller(lex, weight=0.0, oov_cost=0.0).choose(vectors, raw).classes[1] == "nun"
+    assert speller(lex, weight=1.0, oov_cost=0.0).choose(vectors, raw).classes[1] == "yaa"
+
+
+def test_being_no_word_costs_oov_cost():
+    # صليق: laam read for dal at ten times dal's probability; صديق is a word, but only just
+    # above the rarest one, so its frequency alone does not pay for the change.
+    vectors = [sure("saad"), letter(("laam", 0.5), ("dal", 0.05)), sure("yaa"), sure("gaaf")]
+    raw = ("saad", "laam", "yaa", "gaaf")
+    lex = lexicon({"صديق": 3.5, "مدد": 3.0})
+    assert speller(lex, oov_cost=0.0).choose(vectors, raw).classes == raw
+    fixed = speller(lex, oov_cost=3.0).choose(vectors, raw)
+    assert fixed.corrected and fixed.classes == ("saad", "dal", "yaa", "gaaf")
+    # A confidently signed name pays the same cost and is still kept: its letters cost more.
+    name = [sure("saad"), sure("laam"), sure("yaa"), sure("gaaf")]
+    assert speller(lex, oov_cost=3.0).choose(name, raw).classes == raw
 
 
 def test_ties_keep_the_decoders_reading():
-    # ha and gaaf equally likely and no frequency prior (weight 0): the raw reading stays.
+    # ha and gaaf equally likely, no frequency prior, no cost of a non-word: the raw reading stays.
     vectors = [letter(("ha", 0.45), ("gaaf", 0.45)), sure("meem"), sure("ra")]
-    choice = speller(weight=0.0).choose(vectors, ("ha", "meem", "ra"))
+    choice = speller(weight=0.0, oov_cost=0.0).choose(vectors, ("ha", "meem", "ra"))
     assert not choice.corrected and choice.classes == ("ha", "meem", "ra")
     # Two words equally supported by the letters: the more frequent one wins, every time.
     lex = lexicon({"بيت": 6.0, "بنت": 5.5, "طفل": 3.0})
