@@ -192,7 +192,13 @@ class FixedRegion:
 
 
 class AutoRegion:
-    """The hand wherever it is: palm detection while lost, landmark tracking once found."""
+    """The hand wherever it is: palm detection while lost, landmark tracking once found.
+
+    For ``relook_s`` after the hand was last seen, a frame without landmarks is its last
+    place with ``looked`` set, as a ``fixed`` rectangle is: the CNN alone may read it there
+    if it is sure (``cnn_alone_min``). A signer's hand changes letter where it was, and the
+    landmark model misses some hands there (a letter's hand shape it finds no hand in).
+    """
 
     def __init__(
         self, palms: PalmDetector, landmarks: LandmarkModel, settings: HandSettings | None = None
@@ -208,7 +214,8 @@ class AutoRegion:
     def locate(self, frame: Frame) -> Located | None:
         hand = self.tracker.find(frame.image, frame.timestamp)
         if hand is None:
-            return None
+            place = self.tracker.last_place(frame.timestamp)
+            return None if place is None else Located(place, looked=True)
         return Located(square_box(hand.points, self.settings.crop_scale), hand)
 
 

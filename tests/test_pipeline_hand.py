@@ -51,6 +51,8 @@ def test_auto_mode_frames_carry_the_hand_and_empty_frames_are_no_sign(
             x, y, w, h = f.hand_box
             assert x0 <= x + w / 2 <= x0 + 256 and y0 <= y + h / 2 <= y0 + 256
             assert f.roi is not None and f.roi[2] == f.roi[3]  # the CNN's square
-    assert all(f.roi is None and f.hand_box is None and f.class_id == "none" for f in gap)
+    assert all(f.hand_box is None and f.class_id == "none" for f in gap)
+    # Within relook_s the CNN may still read the hand's last place (it is not sure: none).
+    assert all(f.roi == left[-1].roi for f in gap)
     assert [letter.class_id for letter in summary.letters] == ["bb", "bb"]
     assert len(summary.words) == 1

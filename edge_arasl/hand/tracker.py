@@ -191,6 +191,7 @@ class HandTracker:
     def reset(self) -> None:
         self._rect: RotatedRect | None = None  # next frame's crop while tracking
         self._relook: RotatedRect | None = None  # where the hand was last seen, upright
+        self._place: tuple[int, int, int, int] | None = None  # the same, as the CNN's square
         self._relook_until = -math.inf
         self._last: HandLandmarks | None = None
         self._last_seen = -math.inf
@@ -222,10 +223,14 @@ class HandTracker:
         self._rect = self._follow(landmark_rect(hand.points, LANDMARK_SCALE, LANDMARK_SHIFT), dt)
         self._last, self._last_seen = hand, timestamp
         if s.relook_s > 0:
-            x, y, w, h = square_box(hand.points, s.crop_scale)
+            x, y, w, h = self._place = square_box(hand.points, s.crop_scale)
             self._relook = RotatedRect(x + w / 2, y + h / 2, w, h)
             self._relook_until = timestamp + s.relook_s
         return hand
+
+    def last_place(self, timestamp: float) -> tuple[int, int, int, int] | None:
+        """The square where the hand was last seen, for ``relook_s`` after it was (else None)."""
+        return self._place if timestamp < self._relook_until else None
 
     def _search(self, image: np.ndarray, color: str, timestamp: float) -> HandLandmarks | None:
         """Where the hand was a moment ago first, then wherever :attr:`search` looks."""

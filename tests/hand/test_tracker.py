@@ -149,3 +149,20 @@ def test_a_hand_that_comes_back_where_it_was_is_read_there_first(landmarks, scen
         assert hands[0] is not None
         assert all(h is None for h in hands[4:7])
         assert (hands[7] is not None) == found_again
+
+
+def test_auto_mode_reads_the_last_place_while_a_relook_is_due(palms, landmarks, scene):
+    """No landmarks a moment after a hand: its last square, ``looked`` (the CNN must be sure)."""
+    settings = HandSettings(search_fps=0, hold_s=0.0, relook_s=0.5)
+    region = AutoRegion(palms, landmarks, settings)
+    seen = region.locate(Frame(scene((360, 200)), 0.0, 0))
+    assert seen is not None and seen.hand is not None and not seen.looked
+    empty = scene(None)
+    soon = region.locate(Frame(empty, 0.2, 1))
+    assert soon is not None and soon.hand is None and soon.looked and soon.box == seen.box
+    assert region.locate(Frame(empty, 0.6, 2)) is None  # relook_s over: no hand, no place
+    region.reset()
+    assert region.locate(Frame(empty, 0.7, 3)) is None
+    without = AutoRegion(palms, landmarks, HandSettings(search_fps=0, hold_s=0.0, relook_s=0.0))
+    assert without.locate(Frame(scene((360, 200)), 0.0, 0)) is not None
+    assert without.locate(Frame(empty, 0.1, 1)) is None
