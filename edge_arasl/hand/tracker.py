@@ -130,7 +130,11 @@ class PalmSearch:
 
 
 def scan_windows(width: int, height: int, side: float) -> list[RotatedRect]:
-    """Upright squares of ``side`` x ``height`` covering the frame at half-window steps."""
+    """Upright squares of ``side`` x ``height`` covering the frame at half-window steps.
+
+    Nearest the frame's centre first: a signer faces the camera, so a hand nobody has seen yet
+    is most often there, and is found in the first searches rather than after a sweep.
+    """
     size = max(side * height, 1.0)
 
     def centres(extent: int) -> list[float]:
@@ -139,7 +143,8 @@ def scan_windows(width: int, height: int, side: float) -> list[RotatedRect]:
         steps = math.ceil((extent - size) / (size / 2))
         return [size / 2 + i * (extent - size) / steps for i in range(steps + 1)]
 
-    return [RotatedRect(x, y, size, size) for y in centres(height) for x in centres(width)]
+    grid = [RotatedRect(x, y, size, size) for y in centres(height) for x in centres(width)]
+    return sorted(grid, key=lambda r: math.hypot(r.cx - width / 2, r.cy - height / 2))
 
 
 class RectangleSearch:
