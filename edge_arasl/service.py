@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import faulthandler
 import logging
 import os
@@ -33,7 +34,7 @@ from edge_arasl.errors import UserError
 from edge_arasl.notify import Notifier
 from edge_arasl.pipeline import Observer, Pipeline
 from edge_arasl.plugin import FrameEvent, StatusEvent
-from edge_arasl.status_file import write_status
+from edge_arasl.status_file import ServiceInfo, write_status
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +115,18 @@ class Service(Observer):
         self._awaiting_ready = True
         config = self.config
         assert config is not None
-        self._info = {
-            "pid": os.getpid(),
-            "version": __version__,
-            "device_id": config.service.resolved_device_id,
-            "hostname": socket.gethostname(),
-            "source": f"{config.source.kind}: {pipeline.source.name}",
-            "config": str(config.path) if config.path else None,
-            "plugins": config.enabled_plugins(),
-            "started": self._info.get("started", time.time()),
-        }
+        self._info = dataclasses.asdict(
+            ServiceInfo(
+                pid=os.getpid(),
+                version=__version__,
+                device_id=config.service.resolved_device_id,
+                hostname=socket.gethostname(),
+                source=f"{config.source.kind}: {pipeline.source.name}",
+                config=str(config.path) if config.path else None,
+                plugins=config.enabled_plugins(),
+                started=self._info.get("started", time.time()),
+            )
+        )
         self.notifier.watchdog()
         self.notifier.status(f"starting: waiting for the first frame from {pipeline.source.name}")
 

@@ -12,6 +12,7 @@ type, an out-of-range number or ``NaN`` reads as missing, so ``status`` shows it
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -28,17 +29,22 @@ from edge_arasl.plugin import StatusEvent
 STATUS_FILE = "status.json"
 #: Where the unit's ``StateDirectory=edge-arasl`` puts it; `status` looks there last.
 SYSTEM_STATE_DIR = Path("/var/lib/edge-arasl")
-#: What the service adds to a :class:`StatusEvent`'s fields (edge_arasl/service.py).
-SERVICE_FIELDS: dict[str, Any] = {
-    "pid": int,
-    "version": str,
-    "device_id": str,
-    "hostname": str,
-    "source": str,
-    "config": str | None,
-    "plugins": list[str],
-    "started": float,
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceInfo:
+    """What the service adds to a :class:`StatusEvent`'s fields in the status file."""
+
+    pid: int
+    version: str
+    device_id: str
+    hostname: str
+    source: str
+    config: str | None
+    plugins: list[str]
+    started: float
+
+
 #: Integers beyond a signed 64-bit counter are damage, not counts.
 MAX_INT = 2**63 - 1
 
@@ -121,7 +127,10 @@ def read_status(state_dir: Path) -> dict[str, Any]:
 
 
 #: The type of every known key, from the one place each is declared.
-_FIELDS: dict[str, Any] = {**typing.get_type_hints(StatusEvent), **SERVICE_FIELDS}
+_FIELDS: dict[str, Any] = {
+    **typing.get_type_hints(StatusEvent),
+    **typing.get_type_hints(ServiceInfo),
+}
 
 
 def _parse_int(digits: str) -> int | None:
