@@ -18,7 +18,8 @@ Rows:
     The largest resident memory of those runs (``wait4``'s ``ru_maxrss``).
 
 ``--hand fixed|auto`` is passed to ``process`` (``auto``: the palm detector while no hand is
-followed, the landmark model on every frame with a hand, then both classifiers).
+followed, the landmark model on every frame with a hand, then both classifiers), and
+``--config FILE`` too (to measure other ``[hand]`` settings).
 
 Each figure is the median of ``--runs`` runs. The machine's load average is printed with
 them: on a shared machine, figures are only comparable with the load they were taken under.
@@ -86,11 +87,14 @@ def decode_only(video: Path) -> tuple[int, float]:
     return frames, seconds
 
 
-def process(video: Path, hand: str | None) -> tuple[int, float, float, float]:
+def process(
+    video: Path, hand: str | None, config: Path | None = None
+) -> tuple[int, float, float, float]:
     """``(frames, loop seconds, command seconds, peak RSS MB)`` of one ``process --json``."""
     started = time.perf_counter()
     command = [sys.executable, "-m", "edge_arasl", "--log-level", "warning", "process"]
     command += [str(video), "--json", *(["--hand", hand] if hand else [])]
+    command += ["--config", str(config)] if config else []
     with subprocess.Popen(command, stdout=subprocess.PIPE, encoding="utf-8") as child:
         assert child.stdout is not None
         stdout = child.stdout.read()
@@ -109,6 +113,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each row (default: 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--hand", choices=("fixed", "auto"), help="process --hand MODE")
+    parser.add_argument("--config", type=Path, help="process --config FILE")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,7 +129,7 @@ def main() -> int:
         for _ in range(args.runs):
             frames, seconds = decode_only(video)
             decode_fps.append(frames / seconds)
-            n, loop_seconds, wall, peak = process(video, args.hand)
+            n, loop_seconds, wall, peak = process(video, args.hand, args.config)
             if n != frames:
                 raise SystemExit(f"process saw {n} frames, OpenCV decoded {frames}")
             loop_fps.append(n / loop_seconds)
