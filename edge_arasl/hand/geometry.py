@@ -33,6 +33,12 @@ class RotatedRect:
     height: float
     angle: float = 0.0
 
+    @classmethod
+    def of_box(cls, box: tuple[int, int, int, int]) -> RotatedRect:
+        """The upright rect of a pixel box ``(x, y, w, h)``."""
+        x, y, w, h = box
+        return cls(x + w / 2, y + h / 2, w, h)
+
     def to_frame(self, size: int) -> np.ndarray:
         """2x3 affine map from a ``size x size`` crop of this rect to frame pixels."""
         cos, sin = math.cos(self.angle), math.sin(self.angle)

@@ -163,7 +163,7 @@ class RectangleSearch:
     ) -> None:
         x, y, w, h = box
         self.box = box
-        self.rect = RotatedRect(x + w / 2, y + h / 2, w, h).scaled(1.0)
+        self.rect = RotatedRect.of_box(box).scaled(1.0)
         self.landmarks, self.min_presence = landmarks, min_presence
         around = (x - w // 2, y - h // 2, 2 * w, 2 * h)
         self.palms = None if palms is None else PalmSearch(palms, landmarks, min_presence, around)
@@ -195,8 +195,7 @@ class HandTracker:
 
     def reset(self) -> None:
         self._rect: RotatedRect | None = None  # next frame's crop while tracking
-        self._relook: RotatedRect | None = None  # where the hand was last seen, upright
-        self._place: tuple[int, int, int, int] | None = None  # the same, as the CNN's square
+        self._place: tuple[int, int, int, int] | None = None  # the last hand's CNN square
         self._relook_until = -math.inf
         self._last: HandLandmarks | None = None
         self._last_seen = -math.inf
@@ -228,8 +227,7 @@ class HandTracker:
         self._rect = self._follow(landmark_rect(hand.points, LANDMARK_SCALE, LANDMARK_SHIFT), dt)
         self._last, self._last_seen = hand, timestamp
         if s.relook_s > 0:
-            x, y, w, h = self._place = square_box(hand.points, s.crop_scale)
-            self._relook = RotatedRect(x + w / 2, y + h / 2, w, h)
+            self._place = square_box(hand.points, s.crop_scale)
             self._relook_until = timestamp + s.relook_s
         return hand
 
@@ -239,8 +237,9 @@ class HandTracker:
 
     def _search(self, image: np.ndarray, color: str, timestamp: float) -> HandLandmarks | None:
         """Where the hand was a moment ago first, then wherever :attr:`search` looks."""
-        if self._relook is not None and timestamp < self._relook_until:
-            there = self.landmarks.read(image, self._relook, color)
+        place = self.last_place(timestamp)
+        if place is not None:
+            there = self.landmarks.read(image, RotatedRect.of_box(place), color)
             if there.presence >= self.settings.min_presence and self._inside(there):
                 return there
         hand = self.search(image, color)
