@@ -37,16 +37,24 @@ METHOD = (
     "each side of every held-out block (seed {seed})"
 )
 
+FINAL_METHOD = (
+    "the shipped model's split: the blocks of the fold files; the reserve (2 inner blocks per "
+    "class) is its test; validation 10% of each class's other blocks; all the rest trains; 4 "
+    "guard rows dropped each side of every held-out block (seed {seed})"
+)
+
 
 def write_folds(data_path: Path, out: Path, k: int = K, seed: int = SEED) -> list[Path]:
-    """``fold{k}.json`` (the split file format of ``models/split.json``) and ``reserve.json``.
+    """``fold{k}.json`` (the split file format of ``models/split.json``), ``reserve.json``
+    and ``final.json``.
 
     ``reserve.json`` lists the reserve as its ``test_blocks``, so ``edge-arasl evaluate
-    --split`` reads it like any split file.
+    --split`` reads it like any split file. ``final.json`` is the shipped model's split
+    (``make model``): every block but the reserve trains or validates, the reserve tests.
     """
     data = load_dataset(data_path)
     labels = model_labels(data, MODEL_CLASSES)
-    folds = kfold_splits(labels, MODEL_CLASSES, k=k, seed=seed)
+    *folds, final = kfold_splits(labels, MODEL_CLASSES, k=k, seed=seed, final=True)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for fold, split in enumerate(folds):
@@ -68,7 +76,11 @@ def write_folds(data_path: Path, out: Path, k: int = K, seed: int = SEED) -> lis
             "test_rows": sum(last - first + 1 for _, first, last in reserve),
         },
     )
-    return [*written, path]
+    final_path = out / "final.json"
+    dump_json(
+        final_path, split_to_json(split=final, data=data, method=FINAL_METHOD.format(seed=seed))
+    )
+    return [*written, path, final_path]
 
 
 def load_folds(folder: Path) -> dict[int, dict[str, Any]]:

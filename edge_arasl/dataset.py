@@ -236,6 +236,7 @@ def kfold_splits(
     val_fraction: float = 0.1,
     reserve_per_class: int = 2,
     seed: int = 0,
+    final: bool = False,
 ) -> list[Split]:
     """K splits whose test blocks partition every block of the data set but a reserve.
 
@@ -245,10 +246,16 @@ def kfold_splits(
     dealt to the ``k`` folds in turn, continuing the deal across classes so folds stay even.
     Fold ``f`` tests its blocks, validates on ``val_fraction`` of each class's blocks drawn
     from the other folds, and trains on the rest, guard bands around every held-out block.
+
+    With ``final``, a split for the shipped model follows the K folds: it tests on the reserve,
+    validates on ``val_fraction`` of the other blocks and trains on all the rest (its draws
+    come from their own generator, so the folds are the same with or without it).
     """
     rng = np.random.default_rng(seed)
-    rows_out: list[dict[str, list[np.ndarray]]] = [{p: [] for p in PARTS} for _ in range(k)]
-    blocks_out: list[dict[str, list[Block]]] = [{p: [] for p in PARTS} for _ in range(k)]
+    final_rng = np.random.default_rng([seed, k])
+    n_splits = k + 1 if final else k
+    rows_out: list[dict[str, list[np.ndarray]]] = [{p: [] for p in PARTS} for _ in range(n_splits)]
+    blocks_out: list[dict[str, list[Block]]] = [{p: [] for p in PARTS} for _ in range(n_splits)]
     dealt = 0
     for class_index, name in enumerate(classes):
         rows = np.flatnonzero(labels == class_index)
@@ -272,6 +279,10 @@ def kfold_splits(
             role.update({int(b): "val" for b in rng.permutation(candidates)[:n_val]})
             role.update({b: "test" for b, g in fold_of.items() if g == f})
             _assign(name, rows, starts, role, guard, rows_out[f], blocks_out[f])
+        if final:
+            role = {b: "test" for b in reserve}
+            role.update({int(b): "val" for b in final_rng.permutation(others)[:n_val]})
+            _assign(name, rows, starts, role, guard, rows_out[k], blocks_out[k])
     return [_split(r, b) for r, b in zip(rows_out, blocks_out, strict=True)]
 
 

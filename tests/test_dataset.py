@@ -151,6 +151,21 @@ def test_kfold_every_fold_tests_every_class_and_keeps_reserve_and_guards_out():
     assert kfold_splits(labels, classes, seed=4)[2].test_blocks != folds[2].test_blocks
 
 
+def test_kfold_final_split_tests_the_reserve_and_trains_on_every_other_block():
+    labels, classes, folds = _folds(k=5, guard=4, reserve_per_class=2, seed=0)
+    *same, final = kfold_splits(labels, classes, k=5, guard=4, seed=0, final=True)
+    assert [s.test_blocks for s in same] == [s.test_blocks for s in folds]
+    assert [s.val_blocks for s in same] == [s.val_blocks for s in folds]
+    assert final.test_blocks == folds[0].reserve_blocks
+    assert {b[0] for b in final.val_blocks} == set(classes)
+    _assert_apart(final, labels, guard=4)
+    dropped = np.zeros(len(labels), dtype=bool)
+    for name, first, last in final.val_blocks + final.test_blocks:
+        mine = labels == classes.index(name)  # a block's own guards, then its neighbours'
+        dropped[max(first - 8, 0) : last + 9] |= mine[max(first - 8, 0) : last + 9]
+    assert np.array_equal(np.flatnonzero(~dropped), final.train)  # the rest all trains
+
+
 def test_kfold_refuses_a_class_with_too_few_blocks():
     labels = np.repeat(np.arange(2), [800, 400])
     with pytest.raises(UserError, match="class bb: 5 blocks, too few for 5 folds"):
