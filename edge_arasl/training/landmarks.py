@@ -13,6 +13,7 @@ chosen on the validation blocks only, and the test blocks are only scored.
 from __future__ import annotations
 
 import importlib.resources
+import json
 import os
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge_arasl.dataset import Dataset, Split, block_split, held_out_blocks
+from edge_arasl.dataset import Dataset, Split, block_split, held_out_blocks, split_from_file
 from edge_arasl.errors import UserError
 from edge_arasl.fusion import Fusion
 from edge_arasl.hand.features import FEATURES, features
@@ -139,11 +140,19 @@ def feature_matrix(cache: LandmarkCache, mirror: bool) -> tuple[np.ndarray, np.n
 
 
 def shipped_split(data: Dataset, labels: np.ndarray, split_file: Path) -> Split:
-    """The block split of ``split_file``, with its training rows (which the file does not list).
+    """The block split of ``split_file``, with its training rows.
 
-    The training rows are :func:`block_split`'s for seed 0, the seed the shipped split was made
-    with; its held-out blocks must be exactly the file's, or this refuses.
+    A file that lists its training blocks (``models/folds/*.json``, and the ``split.json`` of a
+    model trained on one) is read as it is. An older file lists only its held-out blocks: its
+    training rows are :func:`block_split`'s for seed 0, the seed it was made with, and its
+    held-out blocks must be exactly the file's, or this refuses.
     """
+    try:
+        lists_training = "train_blocks" in json.loads(split_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{split_file}: not a split file ({exc})") from None
+    if lists_training:
+        return split_from_file(data, split_file)
     split = block_split(labels, MODEL_CLASSES, seed=0)
     for part, blocks in (("val", split.val_blocks), ("test", split.test_blocks)):
         if held_out_blocks(data, split_file, part) != blocks:

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 from edge_arasl.cli import main
-from edge_arasl.dataset import Dataset
+from edge_arasl.dataset import Dataset, block_split, split_to_json
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
 from edge_arasl.training import landmarks as lm
 
-SPLIT = Path(lm.LANDMARK_MODEL_PATH).parent / "split.json"
+#: The fold files and the shipped model's split (models/folds/final.json).
+FOLDS = Path(lm.LANDMARK_MODEL_PATH).parent / "folds"
 #: Rows of each class in the packed ArASL file (its README), in class order.
 ARASL_COUNTS = (
     1723, 1201, 1338, 1394, 1303, 1370, 1343, 1556, 1376, 1588, 1280, 1198, 1222, 1378, 1272,
@@ -82,20 +83,33 @@ def _arasl_like() -> tuple[Dataset, np.ndarray]:
     return Dataset(np.zeros((len(labels), 1, 1), np.uint8), labels, SIGN_CLASSES, "x"), labels
 
 
-def test_the_shipped_split_is_the_seed_0_block_split_and_its_training_rows_avoid_it(
+def test_a_split_file_that_lists_its_training_blocks_is_read_as_it_is():
+    data, labels = _arasl_like()
+    final = FOLDS / "final.json"
+    split = lm.shipped_split(data, labels, final)
+    listed = json.loads(final.read_text())
+    assert len(split.train) == listed["train_rows"]
+    assert split.test_blocks == [tuple(b) for b in listed["test_blocks"]]
+    assert split.train_blocks == [tuple(b) for b in listed["train_blocks"]]
+
+
+def test_an_older_split_file_is_the_seed_0_block_split_and_its_training_rows_avoid_it(
     tmp_path: Path,
 ):
     data, labels = _arasl_like()
-    split = lm.shipped_split(data, labels, SPLIT)
-    assert len(split.train) == json.loads(SPLIT.read_text())["train_rows"]
+    entry = split_to_json(block_split(labels, MODEL_CLASSES, seed=0), data)
+    del entry["train_blocks"]  # as the files written before fold files existed
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(entry))
+    split = lm.shipped_split(data, labels, older)
+    assert len(split.train) == entry["train_rows"]
     for name, first, last in split.val_blocks + split.test_blocks:  # nor its guard rows
         near = split.train[(split.train >= first - 8) & (split.train <= last + 8)]
         assert not np.any(labels[near] == SIGN_CLASSES.index(name)), (name, first, near)
     fold_a, fold_b = lm.block_folds(split)
     assert sorted(np.concatenate([fold_a, fold_b]).tolist()) == sorted(split.test.tolist())
     assert abs(len(fold_a) - len(fold_b)) < 0.2 * len(split.test)
-    other = json.loads(SPLIT.read_text())
-    other["test_blocks"] = other["test_blocks"][1:]
+    other = dict(entry, test_blocks=entry["test_blocks"][1:])
     (tmp_path / "split.json").write_text(json.dumps(other))
     with pytest.raises(UserError, match="not the seed-0 block split"):
         lm.shipped_split(data, labels, tmp_path / "split.json")
