@@ -27,6 +27,7 @@ import numpy as np
 
 from edge_arasl.hand.geometry import RotatedRect, landmark_rect, palm_rect, square_box
 from edge_arasl.hand.landmarks import HandLandmarks, LandmarkModel
+from edge_arasl.hand.motion import MotionMap
 from edge_arasl.hand.palm import PalmDetector
 from edge_arasl.settings import bounded
 
@@ -84,9 +85,10 @@ class PalmSearch:
     """The palm detector over the frame (or ``area`` of it): the first palm with landmarks.
 
     With ``scan`` > 0, a search whose palms hold no hand also reads one window of a coarse
-    grid of squares ``scan`` frame heights wide (the next window each time): big,
-    low-resolution hands that the palm detector misses are found by the landmark model within
-    a few searches.
+    grid of squares ``scan`` frame heights wide: big, low-resolution hands that the palm
+    detector misses are found by the landmark model. The window is where the frame changed
+    most since it was last read (:class:`~edge_arasl.hand.motion.MotionMap`), else the next
+    one of the sweep.
     """
 
     def __init__(
@@ -101,10 +103,12 @@ class PalmSearch:
         self.area = area
         self.scan = scan
         self._window = -1  # the next scan window is the first one
+        self.motion = MotionMap()
 
     def reset_scan(self) -> None:
         """Start the scan at the first window again (a new, unrelated image)."""
         self._window = -1
+        self.motion.reset()
 
     def __call__(self, image: np.ndarray, color: str) -> HandLandmarks | None:
         x0, y0 = 0, 0
@@ -124,8 +128,12 @@ class PalmSearch:
         if self.scan <= 0:
             return None
         windows = scan_windows(image.shape[1], image.shape[0], self.scan)
-        self._window = (self._window + 1) % len(windows)
-        hand = self.landmarks.read(image, windows[self._window], color)
+        self.motion.update(image, color, windows)
+        pick = self.motion.most_moved()
+        if pick is None:  # nothing moved: the next window of the sweep
+            self._window = pick = (self._window + 1) % len(windows)
+            self.motion.read(pick)
+        hand = self.landmarks.read(image, windows[pick], color)
         return hand if hand.presence >= self.min_presence else None
 
 
@@ -138,10 +146,12 @@ def scan_windows(width: int, height: int, side: float) -> list[RotatedRect]:
     size = max(side * height, 1.0)
 
     def centres(extent: int) -> list[float]:
+        middle, step = extent / 2, size / 2
         if extent <= size:
-            return [extent / 2]
-        steps = math.ceil((extent - size) / (size / 2))
-        return [size / 2 + i * (extent - size) / steps for i in range(steps + 1)]
+            return [middle]
+        k = math.ceil((middle - step) / step)  # windows each side to reach the edges
+        placed = {min(max(middle + i * step, step), extent - step) for i in range(-k, k + 1)}
+        return sorted(placed)
 
     grid = [RotatedRect(x, y, size, size) for y in centres(height) for x in centres(width)]
     return sorted(grid, key=lambda r: math.hypot(r.cx - width / 2, r.cy - height / 2))

@@ -119,7 +119,9 @@ def test_scan_windows_cover_the_frame_at_half_steps():
     assert len(scan_windows(100, 100, 1.0)) == 1
     # The centre first, then outward: a hand not yet seen is most often near the middle.
     far = [np.hypot(w.cx - 320, w.cy - 240) for w in windows]
-    assert far == sorted(far) and far[0] < side / 2 < far[-1]
+    assert far == sorted(far) and far[0] == 0 and side / 2 < far[-1]
+    first = scan_windows(641, 360, 0.55)[0]
+    assert (first.cx, first.cy) == (320.5, 180)
 
 
 def test_the_scan_finds_a_hand_the_palm_search_was_not_asked_to(palms, landmarks, scene):
