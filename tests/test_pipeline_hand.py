@@ -7,13 +7,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hand_sample import HAND_SAMPLE as SAMPLE
 from test_pipeline import Recorder, make_pipeline
 
 from edge_arasl.hand.tracker import HandSettings, load_landmarks, load_palms
 from edge_arasl.region import AutoRegion
 from edge_arasl.sources.video import VideoFile
 
-SAMPLE = Path(__file__).resolve().parents[1] / "models" / "samples" / "bb" / "4906.png"
 FPS = 30
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hand_sample import HAND_SAMPLE
 
 from edge_arasl.classifier import Classifier
 from edge_arasl.cli import main
@@ -192,8 +193,7 @@ def test_works_without_tensorflow(tmp_path: Path, three_samples: list[Path]) -> 
 
 def test_hand_auto_finds_the_hand_in_a_photo_of_a_room(tmp_path, capfd):
     """A sample hand pasted into a larger wall photo: found, boxed, and read."""
-    sample = Path(__file__).resolve().parents[2] / "models" / "samples" / "bb" / "4906.png"
-    hand = cv2.resize(cv2.imread(str(sample), cv2.IMREAD_GRAYSCALE), (256, 256))
+    hand = cv2.resize(cv2.imread(str(HAND_SAMPLE), cv2.IMREAD_GRAYSCALE), (256, 256))
     photo = np.full((480, 640, 3), 170, np.uint8)
     photo[200:456, 360:616] = cv2.cvtColor(hand, cv2.COLOR_GRAY2BGR)
     empty = np.full((480, 640, 3), 170, np.uint8)
@@ -205,7 +205,7 @@ def test_hand_auto_finds_the_hand_in_a_photo_of_a_room(tmp_path, capfd):
     assert set(found) == {"file", "class", "text", "confidence", "hand", "box"}
     x, y, w, h = found["box"]
     assert 360 <= x + w / 2 <= 616 and 200 <= y + h / 2 <= 456
-    assert found["class"] == "bb"
+    assert found["class"] == HAND_SAMPLE.parent.name
     assert nothing["class"] == "none" and nothing["box"] is None and nothing["text"] == ""
 
 

@@ -8,14 +8,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hand_sample import HAND_SAMPLE
 
 from edge_arasl.hand.landmarks import LandmarkModel
 from edge_arasl.hand.palm import PalmDetector
 from edge_arasl.hand.tracker import HandSettings, load_landmarks, load_palms
-
-SAMPLES = Path(__file__).resolve().parents[2] / "models" / "samples"
-#: A sample the palm detector and landmark model find when pasted at 256 px on a plain wall.
-HAND_SAMPLE = SAMPLES / "bb" / "4906.png"
 
 
 @pytest.fixture(scope="session")
