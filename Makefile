@@ -48,7 +48,7 @@ bench: $(STAMP)
 # from it) and its 10% validation blocks. Stage 1 keeps its best epoch on validation; stage 2
 # continues from it on the validation blocks too, at a quarter of the augmentation strength,
 # and exports the average of its 12 epochs; the runtime shrinks its input by 1 pixel a side
-# (--margin 1, chosen on the validation blocks). 50 to 70 minutes on 2 CPU cores; a killed
+# (--margin 1, chosen on the validation blocks). About 80 minutes on 2 CPU cores; a killed
 # run resumes as `make fold` does. SEED changes the augmentation draws.
 RUN ?= runs/arasl
 SEED ?= 0
@@ -103,14 +103,18 @@ cv: $(STAMP)
 	$(BIN)/python benchmarks/cv_report.py --folds $(CV_OUT)
 
 # The landmark classifier and its fusion weight with the CNN (models/MODEL_CARD.md, "Landmark
-# classifier and fusion"): `make landmark-model DATA=arasl.npz`. Reads the hand landmarks of
-# every image first (about 4 minutes on one core; cached in LM_RUN/cache.npz and reused), then
-# trains on the shipped split's training blocks (under a minute); ship it by copying
-# LM_RUN/landmarks_mlp.tflite and .json into models/.
+# classifier and fusion"): `make landmark-model DATA=arasl.npz`, after `make model`. Reads the
+# hand landmarks of every image first (about 4 minutes on one core; cached in LM_RUN/cache.npz
+# and reused), then trains on the shipped split's training blocks (under a minute). The fusion
+# weight is chosen on the validation blocks as read by the CNN's stage 1 (RUN/stage1), which,
+# unlike the shipped CNN, did not train on them. Ship it by copying LM_RUN/landmarks_mlp.tflite
+# and .json into models/.
 LM_RUN ?= runs/landmarks
 landmark-model: $(STAMP)
 	@test -n "$(DATA)" || { echo "make landmark-model: set DATA=path/to/arasl.npz" >&2; exit 2; }
-	$(BIN)/edge-arasl train-landmarks --data "$(DATA)" --cache $(LM_RUN)/cache.npz --out $(LM_RUN)
+	@test -f $(RUN)/stage1/arasl_int8.tflite || { echo "make landmark-model: no $(RUN)/stage1/arasl_int8.tflite (run make model first)" >&2; exit 2; }
+	$(BIN)/edge-arasl train-landmarks --data "$(DATA)" --cache $(LM_RUN)/cache.npz --out $(LM_RUN) \
+		--choose-with $(RUN)/stage1/arasl_int8.tflite
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

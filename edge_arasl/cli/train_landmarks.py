@@ -38,6 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--cnn-model", type=Path, help="sign classifier to fuse with (default: shipped)")
     p.add_argument(
+        "--choose-with",
+        type=Path,
+        metavar="CNN",
+        help="the sign classifier whose readings of the validation blocks choose the fusion "
+        "weight (default: --cnn-model's); give the fused CNN's stage-1 model when its stage 2 "
+        "trained on those blocks, as the shipped recipe's does",
+    )
+    p.add_argument(
         "--epochs",
         type=int,
         default=_DEFAULTS.epochs,
@@ -81,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         split=args.split,
         cnn_model=args.cnn_model,
+        choose_with=args.choose_with,
         epochs=args.epochs,
         seed=args.seed,
         mirror=args.mirror == "handedness",

@@ -316,6 +316,7 @@ class LandmarkTrainOptions:
     out: Path
     split: Path
     cnn_model: Path | None = None
+    choose_with: Path | None = None  # the CNN whose validation readings choose the weight
     epochs: int = 40
     seed: int = 0
     mirror: bool = False
@@ -323,10 +324,19 @@ class LandmarkTrainOptions:
     augmentation: float = 1.0
 
 
+def _cnn_readings(model: Path | None, images: np.ndarray) -> np.ndarray:
+    """Class probabilities of every image by the sign CNN ``model`` (default: the shipped)."""
+    from edge_arasl.classifier import Classifier
+
+    classifier = Classifier(model)
+    if classifier.classes != MODEL_CLASSES:
+        raise UserError(f"{classifier.model_path}: classes are not the 32 signs and none")
+    return classifier.probabilities_batch(images)
+
+
 def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> dict[str, Any]:
     """Extract (or reuse) landmarks, train, export, choose the fusion weight, score the test
     blocks; writes ``landmarks_mlp.tflite``, its ``.json`` and ``report.json`` into ``out``."""
-    from edge_arasl.classifier import Classifier
     from edge_arasl.dataset import load_dataset, model_labels
     from edge_arasl.landmark_classifier import FEATURE_NAME, FEATURE_VERSION, LandmarkClassifier
     from edge_arasl.training.files import dump_json
@@ -370,12 +380,15 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
     lm = np.zeros((len(data), len(SIGN_CLASSES)), np.float32)
     for row in np.flatnonzero(found):
         lm[row] = classifier.probabilities_features(x[row])
-    cnn_model = Classifier(opts.cnn_model)
-    if cnn_model.classes != MODEL_CLASSES:
-        raise UserError(f"{cnn_model.model_path}: classes are not the 32 signs and none")
-    cnn, val = cnn_model.probabilities_batch(data.images), split.val
-    weight, val_curve = choose_weight(cnn[val], lm[val], found[val], labels[val])
-    metadata["fusion"] = {"weight": weight, "chosen_on": "validation blocks", "grid": 0.05}
+    cnn, val = _cnn_readings(opts.cnn_model, data.images), split.val
+    # A CNN that trained on the validation blocks (the recipe's stage 2 does) reads them almost
+    # perfectly, so they cannot show what the landmarks add; its stage 1 did not train on them.
+    chooser = cnn if opts.choose_with is None else _cnn_readings(opts.choose_with, data.images)
+    weight, val_curve = choose_weight(chooser[val], lm[val], found[val], labels[val])
+    chosen_on = "validation blocks"
+    if opts.choose_with is not None:
+        chosen_on += f" read by {opts.choose_with.parent.name}/{opts.choose_with.name}"
+    metadata["fusion"] = {"weight": weight, "chosen_on": chosen_on, "grid": 0.05}
     dump_json(model_path.with_suffix(".json"), metadata)
 
     def figures(rows: np.ndarray, w: float) -> dict[str, float]:
@@ -409,6 +422,7 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
         "mirror_left": opts.mirror,
         "best_epoch": trained.best_epoch,
         "fusion_weight": weight,
+        "fusion_chosen_on": chosen_on,
         "validation": figures(split.val, weight),
         "validation_fusion_curve": val_curve,
         "test": figures(split.test, weight),

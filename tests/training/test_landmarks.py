@@ -169,3 +169,12 @@ def test_train_landmarks_without_data_is_a_one_line_error(tmp_path: Path, capsys
                  str(tmp_path / "c.npz"), "--out", str(tmp_path)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "none.npz" in err
+
+
+def test_the_weight_choosing_cnn_is_read_like_the_fused_one_and_must_be_a_sign_cnn():
+    images = np.full((2, 64, 64), 128, np.uint8)
+    readings = lm._cnn_readings(None, images)  # the shipped CNN
+    assert readings.shape == (2, len(MODEL_CLASSES))
+    np.testing.assert_allclose(readings.sum(1), 1, atol=0.02)
+    with pytest.raises(UserError, match="landmarks_mlp"):  # not a sign CNN: named, refused
+        lm._cnn_readings(FOLDS.parent / "landmarks_mlp.tflite", images)
