@@ -43,7 +43,7 @@ from edge_arasl.hand.tracker import DEFAULT_LANDMARK_MODEL, DEFAULT_PALM_MODEL
 from edge_arasl.landmark_classifier import LandmarkClassifier
 from edge_arasl.preprocess import INPUT_SIZE
 
-SAMPLE = Path(__file__).resolve().parent.parent / "models" / "samples" / "bb" / "4906.png"
+SAMPLE = Path(__file__).resolve().parent.parent / "models" / "samples" / "bb" / "4826.png"
 
 
 def frame_with_hand() -> np.ndarray:

@@ -1,7 +1,8 @@
 """Acceptance: the committed demo video decodes to its truth (CER <= 3%, right word breaks).
 
-``examples/demo.mp4`` was made by ``edge-arasl make-demo`` from held-out sample images the
-model never saw in training (``examples/demo.json`` is its truth). It spells "السلام عليكم
+``examples/demo.mp4`` was made by ``edge-arasl make-demo --seed 3`` from held-out sample images
+the model never saw in training (``examples/demo.json`` is its truth; docs/pipeline.md says why
+seed 3: a regression check, not a measurement). It spells "السلام عليكم
 مدد": both two-letter signs (ال, لا) and a repeated letter (the two dal of مدد).
 """
 
