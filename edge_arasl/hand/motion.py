@@ -42,9 +42,10 @@ class MotionMap:
         size = (max(w // SHRINK, 1), max(h // SHRINK, 1))
         small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         last, self._last = self._last, small
-        if self._moved is None or len(self._moved) != len(windows):
+        resized = last is not None and last.shape != small.shape  # other windows: start again
+        if self._moved is None or len(self._moved) != len(windows) or resized:
             self._moved = np.zeros(len(windows))
-        if last is None or last.shape != small.shape:
+        if last is None or resized:
             return
         changed = cv2.absdiff(small, last) > LEVEL
         sx, sy = small.shape[1] / w, small.shape[0] / h

@@ -140,8 +140,9 @@ class PalmSearch:
 def scan_windows(width: int, height: int, side: float) -> list[RotatedRect]:
     """Upright squares of ``side`` x ``height`` covering the frame at half-window steps.
 
-    Nearest the frame's centre first: a signer faces the camera, so a hand nobody has seen yet
-    is most often there, and is found in the first searches rather than after a sweep.
+    The grid is laid out from the frame's centre (one window on it, the outermost moved in to
+    the edges) and listed nearest the centre first: a signer faces the camera, so a hand nobody
+    has seen yet is most often there, and the sweep reaches it in its first searches.
     """
     size = max(side * height, 1.0)
 

@@ -46,6 +46,17 @@ def test_change_adds_up_until_the_window_is_read(scene):
     assert 30 * 30 / WINDOWS[0].width ** 2 < ENOUGH < 2 * 30 * 30 / WINDOWS[0].width ** 2
 
 
+def test_change_seen_at_another_frame_size_is_not_carried_over(scene):
+    motion = MotionMap()
+    wall, speck = scene(None), scene((610, 0), size=30)
+    motion.update(wall, "bgr", WINDOWS)
+    motion.update(speck, "bgr", WINDOWS)  # 1.3% of the corner window, kept
+    small = scan_windows(320, 240, 0.55)
+    motion.update(wall[::2, ::2], "bgr", small)  # a new frame size: its own windows
+    motion.update(speck[::2, ::2], "bgr", small)  # 1.3% again, but of a fresh count
+    assert motion.most_moved() is None
+
+
 def test_the_scan_reads_where_a_hand_appeared_before_the_sweep_gets_there(palms, landmarks, scene):
     """No palm ever scores: only the scan can find the hand, at the far bottom-right window."""
     palms_never = type(palms).__new__(type(palms))
