@@ -7,7 +7,8 @@ Runs by hand (nothing here is asserted by tests)::
 
 Each row times one frame at a time, as the daemon classifies them: the int8 model through
 :class:`edge_arasl.classifier.Classifier` (``invoke``: the interpreter call alone; ``frame``:
-the model's input margin + quantise + set_tensor + invoke + get_tensor + dequantise), and, when
+the model's input margin + quantise + set_tensor + invoke + get_tensor + dequantise; ``views =
+scales``: the same for each of the ``[classifier] views`` the runtime averages), and, when
 TensorFlow is installed, the same network in Keras 3 (``model.predict`` per frame, as the seed
 project did, and a direct ``model(x)`` call). Without ``--keras`` the architecture is built
 from :mod:`edge_arasl.training.architecture` with untrained weights: the same arithmetic, so
@@ -84,6 +85,18 @@ def bench_tflite(args: argparse.Namespace, frames: np.ndarray) -> list[dict[str,
 
         name = f"{clf.backend} int8"
         rows.append(row(f"{name} frame", str(threads), time_calls(frame, args.frames, args.warmup)))
+        views = Classifier(args.model, num_threads=threads, backend=args.backend, views="scales")
+
+        def viewed(i: int, clf: Classifier = views) -> None:
+            clf.probabilities_prepared(frames[i % n])
+
+        rows.append(
+            row(
+                f"{name} frame, views = scales",
+                str(threads),
+                time_calls(viewed, args.frames, args.warmup),
+            )
+        )
         rows.append(
             row(
                 f"{name} invoke",

@@ -10,8 +10,9 @@ Each image of a part of ``models/split.json`` is read as it is and as copies mov
 edge pixels repeated where a copy leaves the image, and the class is the argmax of the mean
 probabilities. The validation blocks are read by ``--choose-with`` (a model that did not train
 on them: the shipped CNN's stage 1), where a variant should be chosen; the test blocks by
-``--model`` (default: the shipped CNN), to be read once a variant is chosen. The runtime does
-not do this yet: each copy costs one more CNN run a frame.
+``--model`` (default: the shipped CNN), to be read once a variant is chosen. The variant chosen
+became the runtime's ``[classifier] views = "scales"`` (its scales are read from
+:data:`edge_arasl.classifier.VIEWS`); each copy costs one more CNN run a frame.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge_arasl.classifier import Classifier
+from edge_arasl.classifier import VIEWS, Classifier
 from edge_arasl.dataset import block_rows, held_out_blocks, load_dataset, model_labels
 from edge_arasl.labels import MODEL_CLASSES
 from edge_arasl.preprocess import INPUT_SIZE
@@ -32,7 +33,7 @@ Copy = tuple[float, float, float]  # dx, dy (pixels), scale
 VARIANTS: dict[str, list[Copy]] = {
     "none": [(0, 0, 1.0)],
     "shift2": [(0, 0, 1.0), (2, 0, 1.0), (-2, 0, 1.0), (0, 2, 1.0), (0, -2, 1.0)],
-    "scale": [(0, 0, 1.0), (0, 0, 0.92), (0, 0, 1.08)],
+    "scale": [(0, 0, scale) for scale in VIEWS["scales"]],
 }
 VARIANTS["both"] = VARIANTS["shift2"] + VARIANTS["scale"][1:]
 SPLIT = Path(__file__).resolve().parent.parent / "models" / "split.json"

@@ -5,8 +5,8 @@ The model's metadata sits beside it (same stem, ``.json``): its class ids in out
 its input (``size``, ``color`` "gray", ``scale``: the factor from pixels to what the network was
 trained on; optional ``margin``: see :func:`edge_arasl.preprocess.add_margin`). Input
 quantisation is folded into a 256-entry lookup table and the input buffer is allocated once, so
-a frame costs one table lookup, ``set_tensor``, ``invoke`` and ``get_tensor``. An interpreter
-is not thread-safe: use one :class:`Classifier` per thread.
+a frame costs one table lookup, ``set_tensor``, ``invoke`` and ``get_tensor`` per view (see
+:data:`VIEWS`). An interpreter is not thread-safe: use one :class:`Classifier` per thread.
 """
 
 from __future__ import annotations
@@ -16,19 +16,43 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
+import cv2
 import numpy as np
 
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC
 from edge_arasl.preprocess import add_margin, margin_problem, prepare
 from edge_arasl.runtime import check_model_file, load_interpreter, metadata_classes, read_metadata
+from edge_arasl.settings import bounded
 
 log = logging.getLogger(__name__)
 
 #: The shipped model (its metadata is the ``.json`` beside it).
 DEFAULT_MODEL_PATH = Path(str(importlib.resources.files("edge_arasl_models") / "arasl_int8.tflite"))
+
+#: ``[classifier] views``: the crop is read as it is, or also resized about its centre by each
+#: of these factors (edge pixels repeated), and the probabilities of the views are averaged
+#: (test-time augmentation). Each view is one more CNN run a frame. The scales were chosen on
+#: validation blocks read by a model that did not train on them (models/MODEL_CARD.md,
+#: "Test-time augmentation").
+Views = Literal["one", "scales"]
+VIEWS: dict[str, tuple[float, ...]] = {"one": (1.0,), "scales": (1.0, 0.92, 1.08)}
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    """``[classifier]``: which model runs and how."""
+
+    model: str = ""
+    landmark_model: str = ""
+    threads: int = bounded(1, ge=1, le=64)
+    backend: Literal["auto", "ai_edge_litert", "tflite_runtime", "tensorflow"] = "auto"
+    views: Views = "one"
+
+
+assert set(get_args(Views)) == set(VIEWS), "VIEWS must name every value of Views"
 
 # Ops that only change the number format of a tensor, looked through to find the last real op.
 _FORMAT_OPS = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SQUEEZE"}
@@ -91,6 +115,15 @@ def _ends_with_softmax(interpreter: Any, output_index: int) -> bool | None:
     return op is not None and op["op_name"] == "SOFTMAX"
 
 
+_EDGE = cv2.BORDER_REPLICATE
+
+
+def _scaling(scale: float, size: int) -> np.ndarray:
+    """The affine matrix that resizes a ``size`` square by ``scale`` about its centre."""
+    centre = (size - 1) / 2
+    return np.asarray(cv2.getRotationMatrix2D((centre, centre), 0, scale), np.float64)
+
+
 def _input_table(dtype: type, quantization: tuple[float, int], pixel_scale: float) -> np.ndarray:
     """Input tensor value for each pixel value 0..255: ``pixel * pixel_scale``, quantised."""
     values = np.arange(256, dtype=np.float64) * pixel_scale
@@ -106,7 +139,7 @@ class Classifier:
 
     ``model_path`` defaults to the shipped model; ``backend`` forces one of
     :data:`~edge_arasl.runtime.BACKENDS`; ``margin`` replaces the metadata's input margin (to
-    measure another one).
+    measure another one); ``views`` names the test-time views averaged (:data:`VIEWS`).
     """
 
     def __init__(
@@ -115,6 +148,7 @@ class Classifier:
         num_threads: int = 1,
         backend: str | None = None,
         margin: int | None = None,
+        views: str = "one",
     ) -> None:
         path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
         if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
@@ -129,6 +163,10 @@ class Classifier:
             raise UserError(f"margin {problem}")
         self.input_margin: int = meta.input_margin if margin is None else margin
         self.num_threads = num_threads
+        if views not in VIEWS:
+            raise UserError(f"views must be one of {', '.join(VIEWS)}, not {views!r}")
+        self.views = views
+        self._warps = [_scaling(scale, meta.input_size) for scale in VIEWS[views][1:]]
         self._texts = tuple(ARABIC[c] for c in meta.classes)
         self.backend, interpreter = load_interpreter(path, num_threads, backend)
         self._interpreter = interpreter
@@ -184,6 +222,18 @@ class Classifier:
                 f"prepared image must be {self.input_size}x{self.input_size} uint8, "
                 f"not {gray.shape} {gray.dtype}"
             )
+        probs = self._read(gray)
+        if self._warps:
+            size = (self.input_size, self.input_size)
+            for warp in self._warps:
+                probs += self._read(
+                    cv2.warpAffine(gray, warp, size, flags=cv2.INTER_LINEAR, borderMode=_EDGE)
+                )
+            probs /= len(self._warps) + 1
+        return probs
+
+    def _read(self, gray: np.ndarray) -> np.ndarray:
+        """One CNN run: probabilities (a new float32 array) of one view."""
         if self.input_margin:
             gray = add_margin(gray, self.input_margin)
         np.take(self._table, gray, out=self._pixels, mode="clip")
@@ -226,5 +276,5 @@ class Classifier:
     def __repr__(self) -> str:
         return (
             f"Classifier({str(self.model_path)!r}, backend={self.backend!r}, "
-            f"num_threads={self.num_threads}, classes={len(self.classes)})"
+            f"num_threads={self.num_threads}, views={self.views!r}, classes={len(self.classes)})"
         )

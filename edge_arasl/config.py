@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from edge_arasl import registry
+from edge_arasl.classifier import ClassifierSettings
 from edge_arasl.decoder import DecoderSettings
 from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings
@@ -69,16 +70,6 @@ class SourceSettings:
                 )
             if self.lores_width > self.width or self.lores_height > self.height:
                 raise ValueError("lores_width/lores_height: must not exceed width/height")
-
-
-@dataclass(frozen=True)
-class ClassifierSettings:
-    """``[classifier]``: which model runs and how."""
-
-    model: str = ""
-    landmark_model: str = ""
-    threads: int = bounded(1, ge=1, le=64)
-    backend: Literal["auto", "ai_edge_litert", "tflite_runtime", "tensorflow"] = "auto"
 
 
 @dataclass(frozen=True)

@@ -262,6 +262,7 @@ def build_pipeline(
         model_path=settings.model or None,
         num_threads=settings.threads,
         backend=None if settings.backend == "auto" else settings.backend,
+        views=settings.views,
     )
     landmarks = LandmarkClassifier(
         settings.landmark_model or None, num_threads=settings.threads, backend=classifier.backend

@@ -14,6 +14,7 @@ import pytest
 
 from edge_arasl.classifier import (
     DEFAULT_MODEL_PATH,
+    VIEWS,
     Classifier,
     Prediction,
 )
@@ -263,6 +264,44 @@ def test_a_model_with_a_margin_frames_every_input_so(
     big = cv2.resize(grays[0], (256, 256), interpolation=cv2.INTER_NEAREST)
     np.testing.assert_array_equal(framed_model.probabilities(big), expected[0])
     assert not np.array_equal(plain.probabilities_batch(grays), expected)
+
+
+def _resized(gray: np.ndarray, scale: float) -> np.ndarray:
+    """The image resized by ``scale`` about its centre, edges repeated: one test-time view."""
+    matrix = cv2.getRotationMatrix2D((31.5, 31.5), 0, scale)
+    return cv2.warpAffine(gray, matrix, (64, 64), borderMode=cv2.BORDER_REPLICATE)
+
+
+def test_scale_views_average_the_crop_read_at_each_scale(
+    classifier: Classifier, sample_files: list[tuple[str, Path]]
+) -> None:
+    """Every path (prepared, raw crop, batch) averages the same views, margin added to each."""
+    views = Classifier(views="scales")
+    assert views.views == "scales" and VIEWS["scales"][0] == 1.0 and len(VIEWS["scales"]) > 1
+    grays = np.stack([read_gray(path) for _, path in sample_files[::20]])
+    expected = np.stack(
+        [
+            np.mean([classifier.probabilities_prepared(_resized(g, s)) for s in VIEWS["scales"]], 0)
+            for g in grays
+        ]
+    )
+    np.testing.assert_allclose(views.probabilities_batch(grays), expected, atol=1e-6)
+    big = cv2.resize(grays[0], (256, 256), interpolation=cv2.INTER_NEAREST)
+    np.testing.assert_allclose(views.probabilities(big), expected[0], atol=1e-6)
+    assert np.allclose(expected.sum(1), 1, atol=0.1)  # int8 outputs: steps of 1/256
+    assert not np.allclose(classifier.probabilities_batch(grays), expected, atol=1e-3)
+
+
+def test_scale_views_read_the_committed_samples_as_well(
+    sample_files: list[tuple[str, Path]],
+) -> None:
+    accuracy, wrong = _sample_accuracy(Classifier(views="scales"), sample_files)
+    assert accuracy >= 0.95, f"{accuracy:.3f} correct; wrong: {wrong}"
+
+
+def test_unknown_views_are_named_in_the_error() -> None:
+    with pytest.raises(UserError, match="views must be one of one, scales, not 'many'"):
+        Classifier(views="many")
 
 
 def test_class_count_must_match_the_model_output(model_copy: Path) -> None:

@@ -130,6 +130,7 @@ def test_values_are_typed_and_tables_merge_with_defaults(tmp_path):
         ("[classifier]\nthreads = 0\n", r"\[classifier\]\.threads: must be in \[1, 64\]"),
         ("[classifier]\nthreads = 2.0\n", r"\[classifier\]\.threads: expected an integer"),
         ("[classifier]\nbackend = 'gpu'\n", r"\[classifier\]\.backend: 'gpu' is not one of"),
+        ("[classifier]\nviews = 'five'\n", r"\[classifier\]\.views: 'five' is not one of"),
         ("[decoder]\nenter = 0.3\nexit = 0.5\n", r"\[decoder\]: thresholds must satisfy"),
         ("[decoder]\nhold = 1\n", r"\[decoder\]: unknown key 'hold'"),
         (

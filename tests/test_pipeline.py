@@ -211,6 +211,7 @@ def test_build_pipeline_wires_the_config(tmp_path, classifier):
     config_file.write_text(
         "[region]\nx = 0.1\ny = 0.1\nw = 0.5\nh = 0.5\n"
         "[decoder]\nhold_s = 0.25\n"
+        '[classifier]\nviews = "scales"\n'
         '[service]\ndevice_id = "door-1"\n'
         f'[eventlog]\nenabled = true\npath = "{tmp_path / "events.jsonl"}"\n'
     )
@@ -220,6 +221,7 @@ def test_build_pipeline_wires_the_config(tmp_path, classifier):
     try:
         assert pipeline.region.roi.to_pixels(640, 480) == (64, 48, 320, 240)
         assert pipeline.decoder.settings.hold_s == 0.25
+        assert pipeline.classifier.views == "scales"
         (plugin,) = pipeline.dispatcher.plugins
         assert plugin.name == "eventlog"
         assert plugin.context.device_id == "door-1" and plugin.context.mode == "process"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_arasl.classifier import Classifier, Prediction
+from edge_arasl.classifier import VIEWS, Classifier, ClassifierSettings, Prediction
 from edge_arasl.cli import add_hand_argument
 from edge_arasl.errors import UserError
 from edge_arasl.hand.tracker import HandSettings
@@ -43,13 +43,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--model``, ``--threads`` and ``--backend``, shared with ``evaluate``."""
+    """``--model``, ``--threads``, ``--backend`` and ``--views``, shared with ``evaluate``."""
     parser.add_argument(
         "--model", type=Path, help="TFLite model, metadata .json beside it (default: shipped)"
     )
     parser.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
     parser.add_argument(
         "--backend", choices=list(BACKENDS), help="interpreter (default: first one installed)"
+    )
+    parser.add_argument(
+        "--views",
+        choices=list(VIEWS),
+        default=ClassifierSettings.views,
+        help="test-time views averaged, as [classifier] views (default: %(default)s)",
     )
 
 
@@ -99,7 +105,9 @@ class HandClassifier:
 
 
 def run(args: argparse.Namespace) -> int:
-    classifier = Classifier(args.model, num_threads=args.threads, backend=args.backend)
+    classifier = Classifier(
+        args.model, num_threads=args.threads, backend=args.backend, views=args.views
+    )
     finder = HandClassifier(classifier, args.hand) if args.hand else None
     failed = 0
     for path in args.images:

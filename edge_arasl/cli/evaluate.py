@@ -87,7 +87,11 @@ def predict(classifier: Classifier, images: np.ndarray, show_progress: bool) -> 
 
 def run(args: argparse.Namespace) -> int:
     classifier = Classifier(
-        args.model, num_threads=args.threads, backend=args.backend, margin=args.margin
+        args.model,
+        num_threads=args.threads,
+        backend=args.backend,
+        margin=args.margin,
+        views=args.views,
     )
     data = load_dataset(args.data)
     blocks = None
@@ -109,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
             "model": str(classifier.model_path),
             "data": data.source,
             "margin": classifier.input_margin,
+            "views": classifier.views,
             **report.to_dict(),
         }
         if scores is not None:
@@ -124,7 +129,10 @@ def print_text(
     classifier: Classifier, data: Dataset, report: Report, scores: list[dict[str, Any]] | None
 ) -> None:
     """The per-class table and, for a split, the blocks the model reads worst."""
-    print(f"model {classifier.model_path} (margin {classifier.input_margin})")
+    print(
+        f"model {classifier.model_path} (margin {classifier.input_margin}, "
+        f"views {classifier.views})"
+    )
     print(f"data  {data.source}: {report.n} images")
     print(format_report(report, ARABIC))
     if scores:

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from edge_arasl.classifier import VIEWS
 from edge_arasl.training.landmarks import LandmarkTrainOptions
 
 _DEFAULTS = LandmarkTrainOptions(Path(), Path(), Path(), Path())
@@ -44,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the sign classifier whose readings of the validation blocks choose the fusion "
         "weight (default: --cnn-model's); give the fused CNN's stage-1 model when its stage 2 "
         "trained on those blocks, as the shipped recipe's does",
+    )
+    p.add_argument(
+        "--views",
+        choices=list(VIEWS),
+        default=_DEFAULTS.views,
+        help="the CNNs' test-time views, as the runtime's [classifier] views will be "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--epochs",
@@ -95,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         mirror=args.mirror == "handedness",
         presence=args.presence,
         augmentation=args.augmentation,
+        views=args.views,
     )
     report = train(opts, progress=lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(report, indent=1))

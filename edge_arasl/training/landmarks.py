@@ -24,6 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge_arasl.classifier import Classifier, ClassifierSettings
 from edge_arasl.dataset import Dataset, Split, block_split, held_out_blocks, split_from_file
 from edge_arasl.errors import UserError
 from edge_arasl.fusion import Fusion
@@ -322,13 +323,13 @@ class LandmarkTrainOptions:
     mirror: bool = False
     presence: float = 0.5
     augmentation: float = 1.0
+    views: str = ClassifierSettings.views  # the CNN's test-time views ([classifier] views)
 
 
-def _cnn_readings(model: Path | None, images: np.ndarray) -> np.ndarray:
-    """Class probabilities of every image by the sign CNN ``model`` (default: the shipped)."""
-    from edge_arasl.classifier import Classifier
-
-    classifier = Classifier(model)
+def _cnn_readings(model: Path | None, images: np.ndarray, views: str) -> np.ndarray:
+    """Class probabilities of every image by the sign CNN ``model`` (default: the shipped),
+    averaged over its test-time ``views`` as the runtime averages them."""
+    classifier = Classifier(model, views=views)
     if classifier.classes != MODEL_CLASSES:
         raise UserError(f"{classifier.model_path}: classes are not the 32 signs and none")
     return classifier.probabilities_batch(images)
@@ -380,15 +381,21 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
     lm = np.zeros((len(data), len(SIGN_CLASSES)), np.float32)
     for row in np.flatnonzero(found):
         lm[row] = classifier.probabilities_features(x[row])
-    cnn, val = _cnn_readings(opts.cnn_model, data.images), split.val
+    cnn, val = _cnn_readings(opts.cnn_model, data.images, opts.views), split.val
     # A CNN that trained on the validation blocks (the recipe's stage 2 does) reads them almost
     # perfectly, so they cannot show what the landmarks add; its stage 1 did not train on them.
-    chooser = cnn if opts.choose_with is None else _cnn_readings(opts.choose_with, data.images)
+    chooser = (
+        cnn
+        if opts.choose_with is None
+        else _cnn_readings(opts.choose_with, data.images, opts.views)
+    )
     weight, val_curve = choose_weight(chooser[val], lm[val], found[val], labels[val])
     chosen_on = "validation blocks"
     if opts.choose_with is not None:
         chosen_on += f" read by {opts.choose_with.parent.name}/{opts.choose_with.name}"
-    metadata["fusion"] = {"weight": weight, "chosen_on": chosen_on, "grid": 0.05}
+    metadata["fusion"] = {
+        "weight": weight, "chosen_on": chosen_on, "grid": 0.05, "cnn_views": opts.views
+    }  # fmt: skip
     dump_json(model_path.with_suffix(".json"), metadata)
 
     def figures(rows: np.ndarray, w: float) -> dict[str, float]:
@@ -423,6 +430,7 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
         "best_epoch": trained.best_epoch,
         "fusion_weight": weight,
         "fusion_chosen_on": chosen_on,
+        "cnn_views": opts.views,
         "validation": figures(split.val, weight),
         "validation_fusion_curve": val_curve,
         "test": figures(split.test, weight),

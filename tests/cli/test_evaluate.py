@@ -247,3 +247,23 @@ def test_a_cross_validation_fold_file_is_read_like_any_split(
     report = json.loads(capfd.readouterr().out)
     assert report["n"] == len(fold.test)
     assert [(b["class"], b["first"], b["last"]) for b in report["blocks"]] == fold.test_blocks
+
+
+def test_views_option_scores_the_averaged_views(
+    capfd: pytest.CaptureFixture[str],
+    subset: tuple[np.ndarray, np.ndarray],
+    subset_npz: Path,
+) -> None:
+    """``--views scales`` scores what ``Classifier(views="scales")`` reads, and says so."""
+    images, labels = subset
+    views = Classifier(views="scales")
+    hits = [
+        views.classes[views.probabilities_prepared(image).argmax()] == SUBSET[label]
+        for image, label in zip(images, labels, strict=True)
+    ]
+    assert main(["evaluate", "--data", str(subset_npz), "--views", "scales", "--json"]) == 0
+    report = json.loads(capfd.readouterr().out)
+    assert report["views"] == "scales"
+    assert report["accuracy"] == pytest.approx(np.mean(hits), abs=1e-4)
+    assert main(["evaluate", "--data", str(subset_npz), "--json"]) == 0
+    assert json.loads(capfd.readouterr().out)["views"] == "one"

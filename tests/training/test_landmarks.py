@@ -173,8 +173,21 @@ def test_train_landmarks_without_data_is_a_one_line_error(tmp_path: Path, capsys
 
 def test_the_weight_choosing_cnn_is_read_like_the_fused_one_and_must_be_a_sign_cnn():
     images = np.full((2, 64, 64), 128, np.uint8)
-    readings = lm._cnn_readings(None, images)  # the shipped CNN
+    readings = lm._cnn_readings(None, images, "one")  # the shipped CNN
     assert readings.shape == (2, len(MODEL_CLASSES))
     np.testing.assert_allclose(readings.sum(1), 1, atol=0.02)
     with pytest.raises(UserError, match="landmarks_mlp"):  # not a sign CNN: named, refused
-        lm._cnn_readings(FOLDS.parent / "landmarks_mlp.tflite", images)
+        lm._cnn_readings(FOLDS.parent / "landmarks_mlp.tflite", images, "one")
+
+
+def test_the_cnn_is_read_with_the_views_the_runtime_will_average(
+    sample_files: list[tuple[str, Path]],
+) -> None:
+    import cv2
+
+    from edge_arasl.classifier import Classifier
+
+    images = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for _, p in sample_files[::40]])
+    readings = lm._cnn_readings(None, images, "scales")
+    np.testing.assert_array_equal(readings, Classifier(views="scales").probabilities_batch(images))
+    assert not np.array_equal(readings, lm._cnn_readings(None, images, "one"))
