@@ -122,6 +122,7 @@ def report(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
     pred = np.concatenate([m["predictions"]["int8"] for m in folds.values()])
     pooled = evaluate_predictions(true, pred, classes)
     return {
+        **_views(folds, rows),
         "folds": len(folds),
         "fold_numbers": sorted(folds),
         "same_training": len({json.dumps(r["training"], sort_keys=True) for r in rows}) == 1,
@@ -130,6 +131,23 @@ def report(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
         "worst_blocks": sorted(blocks, key=lambda b: b["accuracy"])[:WORST],
         "out_of_fold_int8": pooled.to_dict(),
     }
+
+
+def _views(folds: dict[int, dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The int8 figures with other test-time views, over the folds that recorded them."""
+    for row in rows:
+        recorded = folds[row["fold"]].get("int8_views", {})
+        row["int8_views"] = {v: figures["accuracy"] for v, figures in recorded.items()}
+    names = sorted({v for row in rows for v in row["int8_views"]})
+    spreads = {}
+    for views in names:
+        having = [row for row in rows if views in row["int8_views"]]
+        spreads[views] = {
+            **_spread([row["int8_views"][views] for row in having]),
+            "folds": [row["fold"] for row in having],
+            "int8_same_folds": _spread([row["int8"] for row in having])["mean"],
+        }
+    return {"int8_views": spreads}
 
 
 def _epochs(training: dict[str, Any]) -> str:
@@ -149,6 +167,13 @@ def print_report(result: dict[str, Any]) -> None:
         spread = result[key]
         sd = "-" if spread["sd"] is None else f"{spread['sd']:.4f}"
         print(f"{key:<14} mean {spread['mean']:.4f}  sd {sd}")
+    for views, spread in result["int8_views"].items():
+        sd = "-" if spread["sd"] is None else f"{spread['sd']:.4f}"
+        print(
+            f"{'int8, ' + views:<14} mean {spread['mean']:.4f}  sd {sd}  ([classifier] views = "
+            f"{views!r}; folds {spread['folds']}, whose int8 mean is "
+            f"{spread['int8_same_folds']:.4f})"
+        )
     print(
         f"\n{'fold':>4} {'epochs':>9} {'blocks':>6} {'rows':>5} {'int8':>7} {'float':>7} "
         f"{'F1':>6}  int8 95% interval"

@@ -49,7 +49,7 @@ class ClassifierSettings:
     landmark_model: str = ""
     threads: int = bounded(1, ge=1, le=64)
     backend: Literal["auto", "ai_edge_litert", "tflite_runtime", "tensorflow"] = "auto"
-    views: Views = "one"
+    views: Views = "scales"
 
 
 assert set(get_args(Views)) == set(VIEWS), "VIEWS must name every value of Views"

@@ -42,8 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--model``, ``--threads``, ``--backend`` and ``--views``, shared with ``evaluate``."""
+def add_model_arguments(
+    parser: argparse.ArgumentParser, views: str = ClassifierSettings.views, about_views: str = ""
+) -> None:
+    """``--model``, ``--threads``, ``--backend`` and ``--views``, shared with ``evaluate``.
+
+    ``views`` defaults to what the daemon reads; ``about_views`` says why where it does not.
+    """
     parser.add_argument(
         "--model", type=Path, help="TFLite model, metadata .json beside it (default: shipped)"
     )
@@ -54,8 +59,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--views",
         choices=list(VIEWS),
-        default=ClassifierSettings.views,
-        help="test-time views averaged, as [classifier] views (default: %(default)s)",
+        default=views,
+        help=f"test-time views averaged, as [classifier] views (default: %(default)s{about_views})",
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_arasl.classifier import Classifier
+from edge_arasl.classifier import Classifier, ClassifierSettings
 from edge_arasl.cli.classify import add_model_arguments
 from edge_arasl.dataset import Dataset, held_out, held_out_blocks, load_dataset, model_labels
 from edge_arasl.errors import UserError
@@ -67,7 +67,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="frame the images with this margin instead of the model's own (to compare)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    add_model_arguments(parser)
+    add_model_arguments(
+        parser,
+        views="one",
+        about_views=": the model's own figure, as training reports it; the daemon reads "
+        f"{ClassifierSettings.views!r}",
+    )
     parser.set_defaults(func=run)
 
 

@@ -40,11 +40,14 @@ def fold_metrics(
     int8_pred: np.ndarray,
     val_accuracy: float | None,
     init_training: dict[str, Any] | str | None = None,
+    views_pred: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """One fold's figures and its out-of-fold predictions, small enough to commit.
 
     ``training`` says how the model was made, stage 1 (``init_training``, the starting model's
     own training) included, so full-recipe and screening folds are told apart.
+    ``views_pred`` holds the int8 model's predictions read with other test-time views
+    (``[classifier] views``, by name), scored as ``int8_views``.
 
     The predictions (class indices into ``classes``, test rows in ``test_blocks`` order) let
     the folds be pooled into one confusion matrix over all blocks without their models.
@@ -71,6 +74,16 @@ def fold_metrics(
                 block["float_accuracy"] = score["accuracy"]
     result["predictions"] = {"classes": classes, "true": y_test.tolist()}
     result["predictions"].update(int8=int8_pred.tolist(), float=float_pred.tolist())
+    result["int8_views"] = {}
+    for views, pred in (views_pred or {}).items():
+        report = evaluate_predictions(y_test, pred, classes)
+        scores = block_scores(y_test, pred, split.test_blocks, classes)
+        result["int8_views"][views] = {
+            "accuracy": round(report.accuracy, 4),
+            "macro_f1": round(report.macro["f1"], 4),
+            "accuracy_interval": list(block_interval(scores)),
+        }
+        result["predictions"][f"int8_{views}"] = pred.tolist()
     return result
 
 

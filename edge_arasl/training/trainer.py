@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_arasl.classifier import Classifier
+from edge_arasl.classifier import VIEWS, Classifier
 from edge_arasl.dataset import (
     Dataset,
     Split,
@@ -218,9 +218,18 @@ def _export(
     # (it adds the margin itself).
     int8_pred = Classifier(model_path, num_threads=2).probabilities_batch(x_test).argmax(1)
     if opts.split is not None:
+        views_pred = {  # what the runtime reads with its test-time views, for cross-validation
+            views: Classifier(model_path, num_threads=2, views=views)
+            .probabilities_batch(x_test)
+            .argmax(1)
+            for views, scales in VIEWS.items()
+            if len(scales) > 1
+        }
         dump_compact(
             opts.out / "fold_metrics.json",
-            fold_metrics(opts, split, y_test, float_pred, int8_pred, val_acc, init_training),
+            fold_metrics(
+                opts, split, y_test, float_pred, int8_pred, val_acc, init_training, views_pred
+            ),
         )
     return write_outputs(
         opts=opts,

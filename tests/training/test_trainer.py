@@ -237,6 +237,11 @@ def test_train_on_a_fold_file_uses_exactly_its_blocks_and_records_the_fold(tmp_p
     result = subprocess.run(evaluate, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["accuracy"] == fold["int8"]["accuracy"]
+    # ... and the figure read with the daemon's test-time views, recorded beside it
+    result = subprocess.run([*evaluate, "--views", "scales"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["accuracy"] == fold["int8_views"]["scales"]["accuracy"]
+    assert len(fold["predictions"]["int8_scales"]) == len(split.test)
 
     stage2 = ["--init", str(stage1 / "arasl_float.keras"), "--epochs", "0", "--swa-epochs", "1"]
     stage2 += ["--train-on-val", "--out", str(tmp_path / "stage2")]
@@ -261,10 +266,13 @@ def test_train_on_a_fold_file_uses_exactly_its_blocks_and_records_the_fold(tmp_p
     assert result.returncode == 0, result.stderr[-2000:]
     pooled = json.loads(result.stdout)
     assert pooled["folds"] == 1 and pooled["int8"]["mean"] == fold["int8"]["accuracy"]
+    scales = pooled["int8_views"]["scales"]
+    assert scales["mean"] == fold["int8_views"]["scales"]["accuracy"] and scales["folds"] == [1]
     assert pooled["out_of_fold_int8"]["n"] == len(split.test)
     result = subprocess.run(report, capture_output=True, text=True)
     assert result.returncode == 0 and "folds [1] of 5" in result.stdout
     assert "   1       1+0 " in result.stdout  # fold 1, one stage of 1 cosine epoch
+    assert "int8, scales" in result.stdout and "folds [1]" in result.stdout
 
 
 def test_make_cv_runs_only_the_folds_without_metrics(tmp_path):
