@@ -13,8 +13,8 @@ Run by hand (docs/decoder.md has the commands and results)::
    (``models/samples``, test blocks) or, with ``--data``, from images of the data set's
    validation blocks (``models/split.json``), or with ``--fold-split`` too, of a
    cross-validation fold's test blocks less the shipped model's test blocks.
-2. Runs the real int8 classifier (``--model``: that fold's) on the hand region of every frame
-   (cached with ``--cache``).
+2. Runs the real int8 classifier (``--model``: that fold's; ``--views`` as the daemon's) on the
+   hand region of every frame (cached with ``--cache``).
 3. Decodes each video with the shipped decoder and scores the words' letters against the
    truth: CER is the edit distance of the whole sign sequence over its length, for the raw
    words (``raw_classes``) and the chosen ones (``classes``) of the same run; WER likewise
@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 from fingerspelling import export_validation_images
 
-from edge_arasl.classifier import Classifier
+from edge_arasl.classifier import VIEWS, Classifier, ClassifierSettings
 from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.demo import make_demo
 from edge_arasl.labels import MODEL_CLASSES
@@ -108,7 +108,7 @@ def make_signals(
                 ]
                 for name, fps, videos in index
             }
-    classifier = Classifier(args.model)
+    classifier = Classifier(args.model, views=args.views)
     rng = np.random.default_rng(args.seed)
     signals: dict[tuple[str, float], list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -326,6 +326,12 @@ def main() -> int:
         "shipped model's, read by --model (that fold's model)",
     )  # fmt: skip
     parser.add_argument("--model", type=Path, help="classifier .tflite (default: the shipped)")
+    parser.add_argument(
+        "--views",
+        choices=list(VIEWS),
+        default=ClassifierSettings.views,
+        help="the CNN's test-time views, as [classifier] views (default: %(default)s)",
+    )
     parser.add_argument("--samples", type=Path, help="folder of <class>/*.png sample images")
     parser.add_argument("--per-class", type=int, default=40, help="validation images a class")
     parser.add_argument("--fps", type=float, nargs="+", default=[15.0, 30.0])
