@@ -107,7 +107,8 @@ cv: $(STAMP)
 # hand landmarks of every image first (about 4 minutes on one core; cached in LM_RUN/cache.npz
 # and reused), then trains on the shipped split's training blocks (under a minute). The fusion
 # weight is chosen on the validation blocks as read by the CNN's stage 1 (RUN/stage1), which,
-# unlike the shipped CNN, did not train on them. Ship it by copying LM_RUN/landmarks_mlp.tflite
+# unlike the shipped CNN, did not train on them, with the daemon's test-time views
+# ([classifier] views; train-landmarks --views). Ship it by copying LM_RUN/landmarks_mlp.tflite
 # and .json into models/.
 LM_RUN ?= runs/landmarks
 landmark-model: $(STAMP)

@@ -144,11 +144,11 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"model {result['model']}  |  {machine_line(result)}, Python {result['python']}")
     if result["keras_model"]:
         print(f"keras {result['keras_model']}")
-    print(f"{'runtime':<30} {'threads':>7} {'frames':>6} {'median ms':>10} {'p90 ms':>8} "
+    print(f"{'runtime':<40} {'threads':>7} {'frames':>6} {'median ms':>10} {'p90 ms':>8} "
           f"{'frames/s':>9} {'x first row':>11}")  # fmt: skip
     for r in result["rows"]:
         print(
-            f"{r['runtime']:<30} {r['threads']:>7} {r['frames']:>6} {r['median_ms']:>10.3f} "
+            f"{r['runtime']:<40} {r['threads']:>7} {r['frames']:>6} {r['median_ms']:>10.3f} "
             f"{r['p90_ms']:>8.3f} {1e3 / r['median_ms']:>9.0f} {r['median_ms'] / base:>10.1f}x"
         )
 
