@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -51,8 +51,6 @@ class ClassifierSettings:
     backend: Literal["auto", "ai_edge_litert", "tflite_runtime", "tensorflow"] = "auto"
     views: Views = "scales"
 
-
-assert set(get_args(Views)) == set(VIEWS), "VIEWS must name every value of Views"
 
 # Ops that only change the number format of a tensor, looked through to find the last real op.
 _FORMAT_OPS = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SQUEEZE"}

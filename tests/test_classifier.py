@@ -6,6 +6,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import typing
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,9 @@ from edge_arasl.classifier import (
     DEFAULT_MODEL_PATH,
     VIEWS,
     Classifier,
+    ClassifierSettings,
     Prediction,
+    Views,
 )
 from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC, MODEL_CLASSES
@@ -297,6 +300,12 @@ def test_scale_views_read_the_committed_samples_as_well(
 ) -> None:
     accuracy, wrong = _sample_accuracy(Classifier(views="scales"), sample_files)
     assert accuracy >= 0.95, f"{accuracy:.3f} correct; wrong: {wrong}"
+
+
+def test_every_views_setting_has_its_scales_and_the_first_view_is_the_crop_itself() -> None:
+    assert set(typing.get_args(Views)) == set(VIEWS)
+    assert all(scales[0] == 1.0 for scales in VIEWS.values())
+    assert ClassifierSettings().views in VIEWS
 
 
 def test_unknown_views_are_named_in_the_error() -> None:
