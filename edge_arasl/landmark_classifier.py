@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_arasl.classifier import VIEWS
 from edge_arasl.errors import UserError
 from edge_arasl.hand.features import FEATURES, features
 from edge_arasl.hand.landmarks import HandLandmarks
@@ -43,6 +44,7 @@ class LandmarkMetadata:
     mirror_left: bool
     presence_threshold: float
     fusion_weight: float
+    fusion_views: str | None = None  # the CNN's test-time views the weight was chosen with
 
 
 def _number(path: Path, value: Any, what: str) -> float:
@@ -71,7 +73,12 @@ def load_metadata(path: Path) -> LandmarkMetadata:
     if not isinstance(fusion, dict):
         raise UserError(f"{path}: missing 'fusion' object (weight)")
     weight = _number(path, fusion.get("weight"), "fusion.weight")
-    return LandmarkMetadata(classes, mirror, threshold, weight)
+    views = fusion.get("cnn_views")
+    if views is not None and views not in VIEWS:
+        raise UserError(
+            f"{path}: 'fusion.cnn_views' must be one of {', '.join(VIEWS)}, not {views!r}"
+        )
+    return LandmarkMetadata(classes, mirror, threshold, weight, views)
 
 
 class LandmarkClassifier:
@@ -94,6 +101,8 @@ class LandmarkClassifier:
         self.presence_threshold = meta.presence_threshold
         #: The fusion weight chosen on the validation blocks (see :mod:`edge_arasl.fusion`).
         self.fusion_weight = meta.fusion_weight
+        #: The CNN's ``[classifier] views`` it was chosen with (None: not recorded).
+        self.fusion_views = meta.fusion_views
         inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
             raise UserError(f"{path}: expected one input and one output tensor")

@@ -9,6 +9,8 @@ landmark model's metadata).
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from edge_arasl.classifier import Classifier
@@ -17,6 +19,8 @@ from edge_arasl.labels import NONE_CLASS
 from edge_arasl.landmark_classifier import LandmarkClassifier
 from edge_arasl.region import Located, crop
 from edge_arasl.sources.base import Frame
+
+log = logging.getLogger(__name__)
 
 
 class SignReader:
@@ -42,6 +46,16 @@ class SignReader:
             if landmarks is None
             else Fusion(classifier.classes, landmarks.classes, landmarks.fusion_weight)
         )
+        if landmarks is not None and landmarks.fusion_views not in (None, classifier.views):
+            log.warning(
+                "%s: its fusion weight %g was chosen with the CNN reading views = %r; this one "
+                "reads %r (train-landmarks --views %s chooses the weight for it)",
+                landmarks.model_path,
+                landmarks.fusion_weight,
+                landmarks.fusion_views,
+                classifier.views,
+                classifier.views,
+            )
         self.no_sign = np.zeros(len(classifier.classes), dtype=np.float32)
         self.no_sign[classifier.classes.index(NONE_CLASS)] = 1.0
         self._signs = np.array([c != NONE_CLASS for c in classifier.classes])

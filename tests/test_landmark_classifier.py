@@ -150,6 +150,7 @@ def test_missing_or_bad_metadata_is_a_one_line_error_naming_it(tmp_path: Path):
         ("features", {**meta["features"], "version": 99}, "version 99"),
         ("classes", ["dal", "hamza"], "'hamza'"),
         ("fusion", {"weight": 1.5}, "fusion.weight"),
+        ("fusion", {"weight": 0.2, "cnn_views": "many"}, "'fusion.cnn_views' must be one of"),
         ("presence_threshold", None, "presence_threshold"),
         ("classes", SIGN_CLASSES[:5], "lists 5 classes"),
     ]:

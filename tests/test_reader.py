@@ -74,3 +74,18 @@ def test_a_hand_below_the_classifier_presence_falls_back_to_the_cnn(
     weak = HandLandmarks(np.random.default_rng(0).normal(size=(21, 3)), 0.01, 0.9, None)
     probs = SignReader(classifier, landmark_classifier).read(frame, Located((0, 0, 64, 64), weak))
     assert np.allclose(probs, classifier.probabilities(frame.image))
+
+
+def test_a_fusion_weight_chosen_for_other_views_is_a_warning_naming_both(
+    classifier, landmark_classifier, caplog
+):
+    """The shipped weight was chosen for three views; a one-view CNN is told, not refused."""
+    from edge_arasl.classifier import Classifier
+
+    assert landmark_classifier.fusion_views == "scales"
+    with caplog.at_level("WARNING", logger="edge_arasl.reader"):
+        SignReader(Classifier(views="scales"), landmark_classifier)
+        assert caplog.records == []
+        SignReader(classifier, landmark_classifier)  # the fixture reads one view
+    (record,) = caplog.records
+    assert "views = 'scales'" in record.getMessage() and "reads 'one'" in record.getMessage()
