@@ -80,6 +80,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "repeated (kept in the model's metadata; training sees the images as they are, the "
         "test figures and int8 calibration as the runtime will) (default: %(default)s)",
     )
+    p.add_argument(
+        "--none-clutter",
+        type=float,
+        default=TrainOptions.none_clutter,
+        metavar="SHARE",
+        help="share (0..1) of the synthetic none images cut from cluttered rooms (a screening "
+        "option, not yet the recipe; models/MODEL_CARD.md) (default: %(default)s)",
+    )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
     p.set_defaults(func=run)
 

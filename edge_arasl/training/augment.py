@@ -129,8 +129,35 @@ def motion_blur(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.filter2D(image.astype(np.float32), -1, turned, borderType=cv2.BORDER_REPLICATE)
 
 
-def synth_none(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One "no sign" image: empty background, a motion-blurred hand, or a hand leaving view."""
+#: Side of a :func:`clutter` square, as a share of its room's height.
+CLUTTER_SIDE = (0.3, 0.9)
+
+
+def clutter(rng: np.random.Generator) -> np.ndarray:
+    """A gray square cut anywhere from a cluttered room (:func:`edge_arasl.scenes.busy_room`)."""
+    from edge_arasl.scenes import busy_room, plain_room
+
+    w, h = 320, 240
+    base = plain_room(w, h, rng)
+    focus = (int(rng.integers(0, w - 80)), int(rng.integers(0, h - 80)), 80, 80)
+    room = busy_room(w, h, rng, base, focus)
+    side = int(rng.uniform(*CLUTTER_SIDE) * h)
+    x0, y0 = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
+    gray = cv2.cvtColor(room[y0 : y0 + side, x0 : x0 + side], cv2.COLOR_BGR2GRAY)
+    return cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+
+
+def synth_none(
+    images: np.ndarray, rng: np.random.Generator, clutter_share: float = 0.0
+) -> np.ndarray:
+    """One "no sign" image: empty background, a motion-blurred hand, or a hand leaving view;
+    with ``clutter_share``, that share of them a square of a cluttered room instead (shelves,
+    posters: what an empty camera region shows; models/MODEL_CARD.md, "The none class from
+    cluttered rooms"). A share of 0 draws nothing more, so the recipe's images stay the same."""
+    if clutter_share > 0 and rng.random() < clutter_share:
+        x = _photometric(clutter(rng).astype(np.float32), rng)
+        x = x + rng.normal(0, rng.uniform(1, 8), x.shape)
+        return np.clip(x, 0, 255).astype(np.uint8)
     roll = rng.random()
     if roll < 0.5:
         x = texture(rng)
@@ -154,6 +181,7 @@ def augmented_epoch(
     n_none: int,
     seed: int,
     strength: float = 1.0,
+    clutter_share: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A freshly augmented copy of the training set plus ``n_none`` synthetic "none" images."""
     rng = np.random.default_rng(seed)
@@ -161,7 +189,7 @@ def augmented_epoch(
     for i, image in enumerate(images):
         out[i] = augment(image, rng, strength)
     for j in range(n_none):
-        out[len(images) + j] = synth_none(images, rng)
+        out[len(images) + j] = synth_none(images, rng, clutter_share)
     y = np.concatenate([labels, np.full(n_none, none_label, labels.dtype)])
     order = rng.permutation(len(y))
     return out[order], y[order]

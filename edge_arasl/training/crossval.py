@@ -95,4 +95,7 @@ def _stage1(training: dict[str, Any] | str | None) -> dict[str, Any] | str | Non
 def _recipe(training: dict[str, Any]) -> dict[str, Any]:
     """The settings of a training run (options or a metadata entry) that shape the model."""
     keys = ("epochs", "swa_epochs", "swa_strength", "train_on_val", "seed", "init_seed")
-    return {k: training.get(k) for k in (*keys, "margin") if k in training}
+    recipe = {k: training.get(k) for k in (*keys, "margin") if k in training}
+    if training.get("none_clutter"):  # only when used: folds from before it stay comparable
+        recipe["none_clutter"] = training["none_clutter"]
+    return recipe

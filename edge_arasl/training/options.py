@@ -27,3 +27,4 @@ class TrainOptions:
     train_on_val: bool = False  # validation blocks join training (needs swa_epochs)
     margin: int = 0  # the runtime's input margin (preprocess.add_margin); training ignores it
     samples_per_class: int = 5  # held-out test images saved beside the model
+    none_clutter: float = 0.0  # share (0..1) of the none images cut from cluttered rooms

@@ -92,6 +92,8 @@ def _check_options(opts: TrainOptions) -> None:
     """Refuse what cannot work before loading TensorFlow and the data."""
     if not 0 <= opts.swa_strength <= 1:
         raise UserError(f"--swa-strength {opts.swa_strength:g}: must be between 0 and 1")
+    if not 0 <= opts.none_clutter <= 1:
+        raise UserError(f"--none-clutter {opts.none_clutter:g}: must be between 0 and 1")
     if opts.train_on_val and not opts.swa_epochs:
         raise UserError(
             "--train-on-val needs --swa-epochs: without validation blocks there is no best "
@@ -131,7 +133,9 @@ class _Epochs:
         )
         val_ds = None
         if not opts.train_on_val:
-            val = _with_none(data.images[split.val], labels[split.val], opts.seed + 1)
+            val = _with_none(
+                data.images[split.val], labels[split.val], opts.seed + 1, opts.none_clutter
+            )
             val_ds = _dataset(tf, *val, 512)
         return cls(opts, tf, data, labels, split, train_rows, val_ds)
 
@@ -151,7 +155,9 @@ class _Epochs:
         """Freshly augmented copies of ``rows`` plus ``n_none`` synthetic ``none`` images."""
         none_label = MODEL_CLASSES.index(NONE_CLASS)
         rows_images, rows_labels = self.data.images[rows], self.labels[rows]
-        return augmented_epoch(rows_images, rows_labels, none_label, n_none, seed, strength)
+        return augmented_epoch(
+            rows_images, rows_labels, none_label, n_none, seed, strength, self.opts.none_clutter
+        )
 
     def validate(self, model: Any) -> float | None:
         """Accuracy on the validation blocks (with ``none`` images); None without them."""
@@ -373,10 +379,12 @@ def _initial_model(opts: TrainOptions) -> Any:
     return model
 
 
-def _with_none(images: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _with_none(
+    images: np.ndarray, labels: np.ndarray, seed: int, clutter_share: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Validation images plus a share of synthetic ``none`` images (unaugmented signs)."""
     none_label = MODEL_CLASSES.index(NONE_CLASS)
     rng = np.random.default_rng(seed)
     n_none = max(8, len(images) // len(SIGN_CLASSES))
-    none = np.stack([synth_none(images, rng) for _ in range(n_none)])
+    none = np.stack([synth_none(images, rng, clutter_share) for _ in range(n_none)])
     return np.concatenate([images, none]), np.concatenate([labels, np.full(n_none, none_label)])

@@ -1,10 +1,12 @@
 """Augmentation: shapes, determinism, and that it really changes images."""
 
+import cv2
 import numpy as np
 
 from edge_arasl.training.augment import (
     augment,
     augmented_epoch,
+    clutter,
     dark_room,
     hand_mask,
     synth_none,
@@ -69,3 +71,30 @@ def test_dark_room_dims_the_wall_and_lights_the_hand():
         assert finger >= 90 + 0.3 * (255 - 90) - 1e-3  # the dark finger is lit
         assert rest >= 220  # bright stays bright: relit, not inverted
         assert finger > background.max()  # now brighter than the room behind it
+
+
+def _edges(image: np.ndarray) -> float:
+    """Share of pixels on a strong edge: a cluttered room has many, a wall or a blur few."""
+    return float((cv2.Canny(image, 60, 150) > 0).mean())
+
+
+def test_clutter_none_images_are_cut_from_cluttered_rooms_and_off_leaves_the_recipe_alone():
+    images = np.stack([_hand()] * 4)
+    plain = [synth_none(images, np.random.default_rng(k)) for k in range(30)]
+    off = [synth_none(images, np.random.default_rng(k), clutter_share=0.0) for k in range(30)]
+    busy = [synth_none(images, np.random.default_rng(k), clutter_share=1.0) for k in range(30)]
+    assert all(np.array_equal(a, b) for a, b in zip(plain, off, strict=True))
+    assert all(b.shape == (64, 64) and b.dtype == np.uint8 for b in busy)
+    assert np.mean([_edges(b) for b in busy]) > 1.5 * np.mean([_edges(p) for p in plain])
+    square = clutter(np.random.default_rng(3))
+    assert square.shape == (64, 64) and square.std() > 10
+
+
+def test_an_epoch_passes_the_clutter_share_to_its_none_images():
+    images = np.stack([_hand()] * 10)
+    labels = np.zeros(10, np.int64)
+    edges = []
+    for share in (0.0, 1.0):
+        x, y = augmented_epoch(images, labels, 32, n_none=20, seed=0, clutter_share=share)
+        edges.append(np.mean([_edges(image) for image in x[y == 32]]))
+    assert edges[1] > 1.3 * edges[0]

@@ -327,3 +327,12 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path, monkeypatch, capsys)
     assert "epoch 1/3" not in err and "epoch 2/3" in err and "epoch 3/3 (averaged" in err
     assert "average of the last 1 epochs" in err
     assert not (opts.out / "checkpoint").exists()  # finished: nothing left to resume
+
+
+def test_none_clutter_outside_0_to_1_is_a_one_line_error(tmp_path):
+    cmd = [sys.executable, "-m", "edge_arasl", "train", "--data", str(tmp_path / "d.npz")]
+    cmd += ["--out", str(tmp_path / "out"), "--none-clutter", "1.5"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert "--none-clutter 1.5: must be between 0 and 1" in result.stderr
+    assert "Traceback" not in result.stderr
