@@ -75,7 +75,7 @@ def lost_while_running(statuses: list) -> list:
 
 
 class Outage(Observer):
-    """Puts the stream back after three reports of it lost; stops the run at the next frame."""
+    """Puts the stream back once it was reported lost for 0.3 s; stops the run at the next frame."""
 
     def __init__(self, video, copy) -> None:
         self.video, self.copy = video, copy
@@ -93,7 +93,14 @@ class Outage(Observer):
 
     def on_status(self, status):
         self.statuses.append(status)
-        if len(lost_while_running(self.statuses)) == 3:
+        lost = lost_while_running(self.statuses)
+        # back once the outage has been reported for 0.3 s more than at first: the figure is
+        # rounded to 0.1 s, and statuses may come in a burst on a loaded machine
+        if (
+            len(lost) >= 3
+            and not self.video.exists()
+            and lost[-1].source_lost_s >= lost[0].source_lost_s + 0.3
+        ):
             shutil.copyfile(self.copy, self.video)
 
 
