@@ -60,13 +60,7 @@ def fold_metrics(
         "val_accuracy": None if val_accuracy is None else round(val_accuracy, 4),
     }
     for name, pred in (("int8", int8_pred), ("float", float_pred)):
-        report = evaluate_predictions(y_test, pred, classes)
-        scores = block_scores(y_test, pred, split.test_blocks, classes)
-        result[name] = {
-            "accuracy": round(report.accuracy, 4),
-            "macro_f1": round(report.macro["f1"], 4),
-            "accuracy_interval": list(block_interval(scores)),
-        }
+        result[name], scores = _figures(y_test, pred, split)
         if name == "int8":
             result["blocks"] = scores
         else:  # the float accuracy of each block beside the int8 one
@@ -76,15 +70,24 @@ def fold_metrics(
     result["predictions"].update(int8=int8_pred.tolist(), float=float_pred.tolist())
     result["int8_views"] = {}
     for views, pred in (views_pred or {}).items():
-        report = evaluate_predictions(y_test, pred, classes)
-        scores = block_scores(y_test, pred, split.test_blocks, classes)
-        result["int8_views"][views] = {
-            "accuracy": round(report.accuracy, 4),
-            "macro_f1": round(report.macro["f1"], 4),
-            "accuracy_interval": list(block_interval(scores)),
-        }
+        result["int8_views"][views], _ = _figures(y_test, pred, split)
         result["predictions"][f"int8_{views}"] = pred.tolist()
     return result
+
+
+def _figures(
+    y_test: np.ndarray, pred: np.ndarray, split: Split
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Accuracy, macro F1 and block interval of one set of predictions, and its block scores."""
+    classes = list(MODEL_CLASSES)
+    report = evaluate_predictions(y_test, pred, classes)
+    scores = block_scores(y_test, pred, split.test_blocks, classes)
+    figures = {
+        "accuracy": round(report.accuracy, 4),
+        "macro_f1": round(report.macro["f1"], 4),
+        "accuracy_interval": list(block_interval(scores)),
+    }
+    return figures, scores
 
 
 def _stage1(training: dict[str, Any] | str | None) -> dict[str, Any] | str | None:
