@@ -161,7 +161,8 @@ class Pipeline:
                         break
                     self._process(frame, summary)
                     last_time = frame.timestamp
-                if time.monotonic() >= next_status:
+                # once stopping, the last word is the "stopping" status below
+                if not self._stop_requested and time.monotonic() >= next_status:
                     self._report("running")
                     next_status = time.monotonic() + self.status_interval
         finally:

@@ -193,6 +193,33 @@ def test_stop_ends_a_live_run_cleanly(classifier):
     assert any(s.state == "running" and s.fps > 0 for s in plugin.of("status"))
 
 
+class StopAt(Observer):
+    """Asks the pipeline to stop at frame ``n``, as a plugin or the watchdog may."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.pipeline: Pipeline | None = None
+
+    def on_start(self, pipeline):
+        self.pipeline = pipeline
+
+    def on_frame(self, event):
+        if event.index == self.n and self.pipeline is not None:
+            self.pipeline.stop()
+
+
+def test_after_a_stop_is_asked_for_the_only_status_is_stopping(classifier):
+    plugin = Recorder()
+    # a status is due after every frame, so one reported after the stop would show
+    pipeline = make_pipeline(
+        classifier, ReadAhead(VideoFile(DEMO)), plugin, observers=[StopAt(5)], status_interval=0.0
+    )
+    summary = pipeline.run()
+    assert summary.frames == 6
+    after = [s.state for s in plugin.of("status") if s.frames == summary.frames]
+    assert after == ["stopping"]
+
+
 def test_sigterm_stops_the_pipeline_and_the_handlers_are_restored(classifier):
     source = LatestFrame(Paced(VideoFile(DEMO, loop=True)))
     pipeline = make_pipeline(classifier, source, drop_frames=True)
