@@ -70,8 +70,11 @@ model: $(STAMP)
 # metrics file is missing, so it resumes across sessions; `python benchmarks/cv_report.py`
 # pools the folds done so far. A cheaper screening run for ideas writes elsewhere, e.g.
 # `make cv DATA=... EPOCHS=8 SWA_EPOCHS=4 FOLDS="0 1" FOLDS_RUN=runs/screen CV_OUT=runs/screen`
-# (its metrics record the epochs; never pool it with the full runs).
+# (its metrics record the epochs; never pool it with the full runs). NONE_CLUTTER=SHARE gives
+# stage 2 that share of cluttered-room `none` images (`edge-arasl train --none-clutter`, as
+# screened on fold 0 in the model card); its metrics record it, so keep its CV_OUT apart.
 FOLD ?= 0
+NONE_CLUTTER ?= 0
 FOLDS ?= 0 1 2 3 4
 FOLDS_DIR ?= models/folds
 FOLDS_RUN ?= runs/folds
@@ -87,7 +90,7 @@ fold: $(STAMP)
 		--out $(FOLD_RUN)/stage1 --split $(FOLD_SPLIT) --seed $(SEED) --epochs $(EPOCHS)
 	$(BIN)/edge-arasl train --data "$(DATA)" --out $(FOLD_RUN) --split $(FOLD_SPLIT) --seed $(SEED) \
 		--init $(FOLD_RUN)/stage1/arasl_float.keras --epochs 0 --swa-epochs $(SWA_EPOCHS) \
-		--swa-strength 0.25 --train-on-val --margin 1
+		--swa-strength 0.25 --train-on-val --margin 1 --none-clutter $(NONE_CLUTTER)
 	mkdir -p $(CV_OUT)
 	cp $(FOLD_RUN)/fold_metrics.json $(CV_OUT)/fold$(FOLD)_metrics.json
 
