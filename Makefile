@@ -59,7 +59,7 @@ model: $(STAMP)
 		--out $(RUN)/stage1 --split $(SPLIT) --seed $(SEED)
 	$(BIN)/edge-arasl train --data "$(DATA)" --out $(RUN) --split $(SPLIT) --seed $(SEED) \
 		--init $(RUN)/stage1/arasl_float.keras --epochs 0 --swa-epochs 12 --swa-strength 0.25 \
-		--train-on-val --margin 1
+		--train-on-val --margin 1 --none-clutter $(NONE_CLUTTER)
 
 # K-fold block cross-validation (issue 21; models/MODEL_CARD.md, "Cross-validation protocol"):
 # `make fold FOLD=k DATA=arasl.npz` runs the same two stages as `make model` on the blocks of
