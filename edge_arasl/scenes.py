@@ -13,6 +13,7 @@ Everything is drawn from the given random generators, so one seed gives one vide
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -171,8 +172,9 @@ class Backdrop:
         m = np.array([[1, 0, -dx], [0, 1, -dy]], np.float32)
         view = cv2.warpAffine(self.canvas, m, self.size, flags=cv2.INTER_LINEAR)
         gain = 1 + 0.1 * wave[2] * self.tint
-        # A per-channel scalar, which OpenCV takes but its type stubs do not list.
-        out = cv2.multiply(view, (*gain.tolist(), 1.0))  # type: ignore[call-overload]
+        # A per-channel scalar, which OpenCV takes but some versions of its stubs do not list.
+        multiply: Any = cv2.multiply
+        out = multiply(view, (*gain.tolist(), 1.0))
         self._last = (t, out)
         return out
 
