@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -60,18 +61,23 @@ def landmark_box(points: np.ndarray, widen: float = 1.2) -> np.ndarray:
     return np.concatenate([centre - half, centre + half])
 
 
-def evaluate(data: Path, settings: HandSettings) -> dict[str, dict[str, float]]:
+def photos(data: Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """Each photo of the set: its part (sign language), RGB image and hand box in pixels."""
     archive = np.load(data)
     images, sizes, boxes = archive["images"], archive["sizes"], archive["boxes"]
-    parts = archive["sign_language"]
-    palms, landmarks = load_palms(settings), load_landmarks(settings)
-    search = PalmSearch(palms, landmarks, settings.min_presence, scan=settings.scan)
-    counts: dict[str, dict[str, list[float]]] = {}
     for i in range(len(images)):
         h, w = (int(v) for v in sizes[i])
         image = np.ascontiguousarray(images[i, :h, :w])
-        truth = boxes[i, 0] * np.array([w, h, w, h])
-        row = counts.setdefault(str(parts[i]), {k: [] for k in ("palm", "hand", "any", "wrong")})
+        yield str(archive["sign_language"][i]), image, boxes[i, 0] * np.array([w, h, w, h])
+
+
+def evaluate(data: Path, settings: HandSettings) -> dict[str, dict[str, float]]:
+    palms, landmarks = load_palms(settings), load_landmarks(settings)
+    search = PalmSearch(palms, landmarks, settings.min_presence, scan=settings.scan)
+    counts: dict[str, dict[str, list[float]]] = {}
+    for part, image, truth in photos(data):
+        h, w = image.shape[:2]
+        row = counts.setdefault(part, {k: [] for k in ("palm", "hand", "any", "wrong")})
         row.setdefault("iou", [])
         row.setdefault("ms", [])
         found = palms.detect(image, "rgb")

@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from bench_hand_finding import photos
 
 from edge_arasl.classifier import VIEWS, Classifier
 from edge_arasl.hand.tracker import HandSettings
@@ -37,28 +38,28 @@ def corner_squares(size: tuple[int, int], hand: np.ndarray, side: float) -> list
 
 
 def evaluate(data: Path, model: Path | None, side: float, sure: float) -> dict[str, object]:
-    archive = np.load(data)
-    images, sizes, boxes = archive["images"], archive["sizes"], archive["boxes"]
-    report: dict[str, object] = {}
-    for views in VIEWS:
-        classifier = Classifier(model, views=views)
-        none = classifier.classes.index(NONE_CLASS)
-        signs = np.arange(len(classifier.classes)) != none
-        tops, sure_signs = [], 0
-        for i in range(len(images)):
-            h, w = (int(v) for v in sizes[i])
-            hand = boxes[i, 0] * np.array([w, h, w, h])
-            for x0, y0, x1, y1 in corner_squares((h, w), hand, side):
-                square = images[i, round(y0) : round(y1), round(x0) : round(x1)]
-                probs = classifier.probabilities(np.ascontiguousarray(square), "rgb")
-                tops.append(int(probs.argmax()) == none)
-                sure_signs += int(probs[signs].max() >= sure)
-        report[views] = {
-            "squares": len(tops),
-            "none_on_top": round(float(np.mean(tops)), 4),
-            f"sign_at_{sure:g}": sure_signs,
+    readers = {views: Classifier(model, views=views) for views in VIEWS}
+    classes = next(iter(readers.values())).classes
+    none = classes.index(NONE_CLASS)
+    signs = np.arange(len(classes)) != none
+    tops: dict[str, list[bool]] = {views: [] for views in VIEWS}
+    sure_signs = dict.fromkeys(VIEWS, 0)
+    for _, image, hand in photos(data):
+        h, w = image.shape[:2]
+        for x0, y0, x1, y1 in corner_squares((h, w), hand, side):
+            square = np.ascontiguousarray(image[round(y0) : round(y1), round(x0) : round(x1)])
+            for views, classifier in readers.items():
+                probs = classifier.probabilities(square, "rgb")
+                tops[views].append(int(probs.argmax()) == none)
+                sure_signs[views] += int(probs[signs].max() >= sure)
+    return {
+        views: {
+            "squares": len(tops[views]),
+            "none_on_top": round(float(np.mean(tops[views])), 4),
+            f"sign_at_{sure:g}": sure_signs[views],
         }
-    return report
+        for views in VIEWS
+    }
 
 
 def main() -> None:
