@@ -110,12 +110,13 @@ class Pipeline:
         record: bool = True,
         landmarks: LandmarkClassifier | None = None,
         cnn_alone_min: float = 1.0,
+        unread_none_max: float = 0.0,
     ) -> None:
         self.record = record
         self.source = source
         self.region = region
         self.classifier = classifier
-        self.reader = SignReader(classifier, landmarks, cnn_alone_min)
+        self.reader = SignReader(classifier, landmarks, cnn_alone_min, unread_none_max)
         self.decoder = decoder
         self.dispatcher = dispatcher
         self.observers = list(observers)
@@ -297,6 +298,7 @@ def build_pipeline(
         record=record,
         landmarks=landmarks,
         cnn_alone_min=config.hand.cnn_alone_min,
+        unread_none_max=config.hand.unread_none_max,
     )
 
 

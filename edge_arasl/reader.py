@@ -30,6 +30,9 @@ class SignReader:
     stands only if it gives some sign at least ``cnn_alone_min``: the landmark model misses
     some real hands (low resolution, unusual poses), and the CNN is rarely that sure of an
     empty scene (models/MODEL_CARD.md, "Hand finding"); ``1.0`` trusts the landmarks alone.
+    Below that, a CNN ``none`` probability under ``unread_none_max`` still says a hand is in
+    view, its letter unread (:attr:`unread`: no ``none``, every sign alike), which keeps the
+    decoder's word open; ``0`` never says so (``classify`` reads single photos, no words).
     """
 
     def __init__(
@@ -37,10 +40,12 @@ class SignReader:
         classifier: Classifier,
         landmarks: LandmarkClassifier | None = None,
         cnn_alone_min: float = 1.0,
+        unread_none_max: float = 0.0,
     ) -> None:
         self.classifier = classifier
         self.landmarks = landmarks
         self.cnn_alone_min = cnn_alone_min
+        self.unread_none_max = unread_none_max
         self.fusion = (
             None
             if landmarks is None
@@ -59,6 +64,8 @@ class SignReader:
         self.no_sign = np.zeros(len(classifier.classes), dtype=np.float32)
         self.no_sign[classifier.classes.index(NONE_CLASS)] = 1.0
         self._signs = np.array([c != NONE_CLASS for c in classifier.classes])
+        #: A hand in view whose sign is not read: probability spread evenly over the signs.
+        self.unread = self._signs.astype(np.float32) / self._signs.sum()
 
     def read(self, frame: Frame, located: Located | None) -> np.ndarray:
         """Probabilities of ``located`` (``None``: no hand, the "no sign" vector)."""
@@ -69,7 +76,8 @@ class SignReader:
         )
         if located.hand is None:
             if located.looked and not probs[self._signs].max() >= self.cnn_alone_min:
-                return self.no_sign
+                none = probs[~self._signs][0]
+                return self.unread if none < self.unread_none_max else self.no_sign
             return probs
         if self.fusion is None or self.landmarks is None:
             return probs

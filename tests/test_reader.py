@@ -6,9 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
+from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.hand.landmarks import HandLandmarks
 from edge_arasl.hand.tracker import HandSettings, load_landmarks
 from edge_arasl.landmark_classifier import LandmarkClassifier
+from edge_arasl.plugin import WordEvent
 from edge_arasl.reader import SignReader
 from edge_arasl.region import FixedRegion, Located, Roi
 from edge_arasl.sources.base import Frame
@@ -65,6 +67,46 @@ def test_fixed_mode_keeps_only_a_confident_cnn_when_no_hand_was_seen(classifier,
     assert below[classifier.classes.index("none")] == 1.0
     above = SignReader(classifier, cnn_alone_min=confidence - 0.01).read(frame, looked)
     assert np.allclose(above, classifier.probabilities(frame.image))
+
+
+def test_an_unsure_cnn_that_sees_a_hand_says_hand_in_view_letter_unread(classifier, sample_files):
+    _, path = next((c, p) for c, p in sample_files if c == "bb")
+    frame = sample_frame(path)
+    looked = Located((0, 0, 256, 256), None, looked=True)
+    none = classifier.probabilities(frame.image)[classifier.classes.index("none")]
+    assert none < 0.5  # a sample of a sign: the CNN does not call it empty
+
+    def read(unread_none_max: float) -> np.ndarray:
+        return SignReader(classifier, cnn_alone_min=1.0, unread_none_max=unread_none_max).read(
+            frame, looked
+        )
+
+    unread = read(min(none + 0.01, 1.0))
+    signs = np.delete(unread, classifier.classes.index("none"))
+    assert unread[classifier.classes.index("none")] == 0.0
+    assert np.allclose(signs, 1 / len(signs))  # no sign favoured: no letter from it
+    for off in (0.0, none):  # off, or the CNN's "none" at the bound: no hand
+        assert read(off)[classifier.classes.index("none")] == 1.0
+
+
+def test_unread_frames_keep_the_decoders_word_open_where_no_hand_would_split_it(classifier):
+    reader = SignReader(classifier)
+    sign = np.zeros(len(classifier.classes), np.float32)
+    sign[classifier.classes.index("bb")] = 1.0
+    gap = 1.5 * DecoderSettings().word_gap_s  # longer than a pause between words
+
+    def words(middle: np.ndarray) -> list[tuple[str, ...]]:
+        decoder = LetterDecoder(classifier.classes, DecoderSettings())
+        script = [(sign, 0.6), (middle, gap), (sign, 0.6), (reader.no_sign, 3.0)]
+        events, t = [], 0.0
+        for probs, seconds in script:
+            for _ in range(round(seconds * 30)):
+                events += decoder.update(probs, t)
+                t += 1 / 30
+        return [e.raw_classes for e in events + decoder.finish() if isinstance(e, WordEvent)]
+
+    assert words(reader.unread) == [("bb", "bb")]  # (the speller may fill the gap: "باب")
+    assert words(reader.no_sign) == [("bb",), ("bb",)]
 
 
 def test_a_hand_below_the_classifier_presence_falls_back_to_the_cnn(
