@@ -48,10 +48,13 @@ bench: $(STAMP)
 # from it) and its 10% validation blocks. Stage 1 keeps its best epoch on validation; stage 2
 # continues from it on the validation blocks too, at a quarter of the augmentation strength,
 # and exports the average of its 12 epochs; the runtime shrinks its input by 1 pixel a side
-# (--margin 1, chosen on the validation blocks). About 80 minutes on 2 CPU cores; a killed
-# run resumes as `make fold` does. SEED changes the augmentation draws.
+# (--margin 1, chosen on the validation blocks). A quarter of stage 2's synthetic `none`
+# images are squares of cluttered rooms (NONE_CLUTTER; `edge-arasl train --none-clutter`).
+# About 80 minutes on 2 CPU cores; a killed run resumes as `make fold` does. SEED changes the
+# augmentation draws.
 RUN ?= runs/arasl
 SEED ?= 0
+NONE_CLUTTER ?= 0.25
 SPLIT ?= models/folds/final.json
 model: $(STAMP)
 	@test -n "$(DATA)" || { echo "make model: set DATA=path/to/arasl.npz" >&2; exit 2; }
@@ -70,15 +73,15 @@ model: $(STAMP)
 # metrics file is missing, so it resumes across sessions; `python benchmarks/cv_report.py`
 # pools the folds done so far. A cheaper screening run for ideas writes elsewhere, e.g.
 # `make cv DATA=... EPOCHS=8 SWA_EPOCHS=4 FOLDS="0 1" FOLDS_RUN=runs/screen CV_OUT=runs/screen`
-# (its metrics record the epochs; never pool it with the full runs). NONE_CLUTTER=SHARE gives
-# stage 2 that share of cluttered-room `none` images (`edge-arasl train --none-clutter`, as
-# screened on fold 0 in the model card); its metrics record it, so keep its CV_OUT apart.
+# (its metrics record the epochs; never pool it with the full runs). The folds of the recipe
+# before cluttered-room `none` images (NONE_CLUTTER=0) are models/folds/fold*_metrics.json and
+# models/folds/run2/; the recipe's own go to models/folds/run3 (a metrics file records the
+# share, so never pool runs with different shares).
 FOLD ?= 0
-NONE_CLUTTER ?= 0
 FOLDS ?= 0 1 2 3 4
 FOLDS_DIR ?= models/folds
 FOLDS_RUN ?= runs/folds
-CV_OUT ?= $(FOLDS_DIR)
+CV_OUT ?= $(FOLDS_DIR)/run3
 EPOCHS ?= 24
 SWA_EPOCHS ?= 12
 FOLD_RUN = $(FOLDS_RUN)/fold$(FOLD)

@@ -60,7 +60,7 @@ class DecoderSettings:
     """Smoothed probability at which a sign starts to be held."""
     exit: float = bounded(0.1, gt=0, le=1)
     """Smoothed probability below which a held sign is let go (hysteresis; <= enter)."""
-    none_max: float = bounded(0.05, gt=0, le=1)
+    none_max: float = bounded(0.7, gt=0, le=1)
     """Smoothed probability of ``none`` from which a frame is no sign, whatever is on top."""
     hold_s: float = bounded(0.2, ge=0, le=10, unit="s")
     """How long a sign must be held to count as a letter."""

@@ -281,6 +281,11 @@ def test_make_cv_runs_only_the_folds_without_metrics(tmp_path):
         (tmp_path / name).write_text("{}")
     cmd = ["make", "-n", "--no-print-directory", "-C", str(REPO), "cv", "DATA=d.npz"]
     cmd += [f"FOLDS_DIR={tmp_path}", "FOLDS=0 1", f"FOLDS_RUN={tmp_path / 'runs'}"]
+    recipe = subprocess.run(cmd, capture_output=True, text=True)  # the recipe's own folder
+    assert recipe.returncode == 0 and "fold 0: " not in recipe.stdout, recipe.stderr
+    assert f"{tmp_path}/run3/fold0_metrics.json" in recipe.stdout
+    assert "--none-clutter 0.25" in recipe.stdout
+    cmd += [f"CV_OUT={tmp_path}"]
     result = subprocess.run(cmd, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert f"fold 0: {tmp_path}/fold0_metrics.json exists, skipped" in result.stdout
