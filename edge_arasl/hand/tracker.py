@@ -60,7 +60,7 @@ class HandSettings:
     scan: float = bounded(0.55, ge=0.1, le=1, also=0)
     smoothing_s: float = bounded(0.04, ge=0, le=10, unit="s")
     crop_scale: float = bounded(1.7, ge=1, le=4)
-    cnn_alone_min: float = bounded(0.7, ge=0, le=1)
+    cnn_alone_min: float = bounded(0.5, ge=0, le=1)
     unread_none_max: float = bounded(0.1, ge=0, le=1)
     threads: int = bounded(1, ge=1, le=64)
     palm_model: str = ""
