@@ -65,10 +65,11 @@ def photos(data: Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """Each photo of the set: its part (sign language), RGB image and hand box in pixels."""
     archive = np.load(data)
     images, sizes, boxes = archive["images"], archive["sizes"], archive["boxes"]
+    parts = archive["sign_language"]  # an NpzFile reads a key's whole array on every lookup
     for i in range(len(images)):
         h, w = (int(v) for v in sizes[i])
         image = np.ascontiguousarray(images[i, :h, :w])
-        yield str(archive["sign_language"][i]), image, boxes[i, 0] * np.array([w, h, w, h])
+        yield str(parts[i]), image, boxes[i, 0] * np.array([w, h, w, h])
 
 
 def evaluate(data: Path, settings: HandSettings) -> dict[str, dict[str, float]]:
