@@ -61,9 +61,10 @@ class SignReader:
                 classifier.views,
                 classifier.views,
             )
+        self._none = classifier.classes.index(NONE_CLASS)
         self.no_sign = np.zeros(len(classifier.classes), dtype=np.float32)
-        self.no_sign[classifier.classes.index(NONE_CLASS)] = 1.0
-        self._signs = np.array([c != NONE_CLASS for c in classifier.classes])
+        self.no_sign[self._none] = 1.0
+        self._signs = self.no_sign == 0
         #: A hand in view whose sign is not read: probability spread evenly over the signs.
         self.unread = self._signs.astype(np.float32) / self._signs.sum()
 
@@ -76,8 +77,8 @@ class SignReader:
         )
         if located.hand is None:
             if located.looked and not probs[self._signs].max() >= self.cnn_alone_min:
-                none = probs[~self._signs][0]
-                return self.unread if none < self.unread_none_max else self.no_sign
+                unread = probs[self._none] < self.unread_none_max
+                return self.unread if unread else self.no_sign
             return probs
         if self.fusion is None or self.landmarks is None:
             return probs
