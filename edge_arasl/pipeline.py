@@ -1,6 +1,6 @@
-"""The processing loop: source -> region -> classifier -> decoder -> dispatcher.
+"""The processing loop: source -> region -> reader -> decoder -> dispatcher.
 
-One frame at a time: find the hand region, classify its crop, let the decoder turn the
+One frame at a time: find the hand region, read its crop and landmarks, let the decoder turn the
 probabilities into letters and words, and hand everything to the output plugins through the
 dispatcher (which never blocks the loop). About once a second the loop also emits a
 :class:`~edge_arasl.plugin.StatusEvent`, also while a live source is away and waits to be
@@ -39,11 +39,9 @@ from edge_arasl.sources.base import Frame, Source
 from edge_arasl.stats import RunStats
 
 if TYPE_CHECKING:
-    from edge_arasl.classifier import Classifier
     from edge_arasl.config import Config, SourceSettings
     from edge_arasl.decoder import Event, LetterDecoder
     from edge_arasl.dispatcher import Dispatcher
-    from edge_arasl.landmark_classifier import LandmarkClassifier
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +86,7 @@ class Summary:
 
 
 class Pipeline:
-    """Runs ``source`` through ``classifier`` and ``decoder`` into ``dispatcher`` until done.
+    """Runs ``source`` through ``region``, ``reader`` and ``decoder`` into ``dispatcher``.
 
     ``source`` must be open; :meth:`run` closes it. The dispatcher is started by :meth:`run`
     and always stopped by it (plugins flushed), however the run ends. ``record`` keeps every
@@ -100,7 +98,7 @@ class Pipeline:
         self,
         source: Source,
         region: RegionProvider,
-        classifier: Classifier,
+        reader: SignReader,
         decoder: LetterDecoder,
         dispatcher: Dispatcher,
         *,
@@ -108,15 +106,11 @@ class Pipeline:
         status_interval: float = 1.0,
         gauges: Gauges | None = None,
         record: bool = True,
-        landmarks: LandmarkClassifier | None = None,
-        cnn_alone_min: float = 1.0,
-        unread_none_max: float = 0.0,
     ) -> None:
         self.record = record
         self.source = source
         self.region = region
-        self.classifier = classifier
-        self.reader = SignReader(classifier, landmarks, cnn_alone_min, unread_none_max)
+        self.reader = reader
         self.decoder = decoder
         self.dispatcher = dispatcher
         self.observers = list(observers)
@@ -128,7 +122,8 @@ class Pipeline:
         self.gauges = gauges if gauges is not None else Gauges()
         self.stats = RunStats()
         self._stop_requested = False
-        self._texts = dict(zip(classifier.classes, map(text_for, classifier.classes), strict=True))
+        classes = reader.classifier.classes
+        self._texts = dict(zip(classes, map(text_for, classes), strict=True))
 
     def stop(self) -> None:
         """Ask the loop to finish after the current frame; safe from a signal handler."""
@@ -289,16 +284,13 @@ def build_pipeline(
     return Pipeline(
         source,
         region or build_region(config.region, config.hand),
-        classifier,
+        SignReader(classifier, landmarks, config.hand),
         decoder,
         Dispatcher(plugins, drop_frames=source.live if drop_frames is None else drop_frames),
         observers=observers,
         status_interval=config.service.status_interval,
         gauges=gauges,
         record=record,
-        landmarks=landmarks,
-        cnn_alone_min=config.hand.cnn_alone_min,
-        unread_none_max=config.hand.unread_none_max,
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from edge_arasl.classifier import Classifier
 from edge_arasl.fusion import Fusion
+from edge_arasl.hand.tracker import HandSettings
 from edge_arasl.labels import NONE_CLASS
 from edge_arasl.landmark_classifier import LandmarkClassifier
 from edge_arasl.region import Located, crop
@@ -26,12 +27,12 @@ log = logging.getLogger(__name__)
 class SignReader:
     """Class probabilities (in the CNN's class order) of a :class:`Located` hand.
 
-    Where the landmark model looked and saw no hand (``fixed`` mode), the CNN's reading
-    stands only if it gives some sign at least ``cnn_alone_min``: the landmark model misses
-    some real hands (low resolution, unusual poses), and the CNN is rarely that sure of an
-    empty scene (models/MODEL_CARD.md, "Hand finding"); ``1.0`` trusts the landmarks alone.
-    Below that, a CNN ``none`` probability under ``unread_none_max`` still says a hand is in
-    view, its letter unread (:attr:`unread`: no ``none``, every sign alike), which keeps the
+    Where the landmark model looked and saw no hand, the CNN's reading stands only if it
+    gives some sign at least ``settings.cnn_alone_min``: the landmark model misses some real
+    hands (low resolution, unusual poses), and the CNN is rarely that sure of an empty scene
+    (models/MODEL_CARD.md, "Hand finding"); ``1.0`` trusts the landmarks alone. Below that, a
+    CNN ``none`` probability under ``settings.unread_none_max`` still says a hand is in view,
+    its letter unread (:attr:`unread`: no ``none``, every sign alike), which keeps the
     decoder's word open; ``0`` never says so (``classify`` reads single photos, no words).
     """
 
@@ -39,13 +40,11 @@ class SignReader:
         self,
         classifier: Classifier,
         landmarks: LandmarkClassifier | None = None,
-        cnn_alone_min: float = 1.0,
-        unread_none_max: float = 0.0,
+        settings: HandSettings | None = None,
     ) -> None:
         self.classifier = classifier
         self.landmarks = landmarks
-        self.cnn_alone_min = cnn_alone_min
-        self.unread_none_max = unread_none_max
+        self.settings = settings or HandSettings()
         self.fusion = (
             None
             if landmarks is None
@@ -76,8 +75,8 @@ class SignReader:
             crop(frame, located.box, self.classifier.input_size)
         )
         if located.hand is None:
-            if located.looked and not probs[self._signs].max() >= self.cnn_alone_min:
-                unread = probs[self._none] < self.unread_none_max
+            if located.looked and not probs[self._signs].max() >= self.settings.cnn_alone_min:
+                unread = probs[self._none] < self.settings.unread_none_max
                 return self.unread if unread else self.no_sign
             return probs
         if self.fusion is None or self.landmarks is None:

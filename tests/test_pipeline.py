@@ -16,6 +16,7 @@ from edge_arasl.errors import UserError
 from edge_arasl.labels import ARABIC
 from edge_arasl.pipeline import Observer, Pipeline, build_pipeline
 from edge_arasl.plugin import OutputPlugin, PluginContext
+from edge_arasl.reader import SignReader
 from edge_arasl.region import FixedRegion, Roi
 from edge_arasl.signals import StopSignals
 from edge_arasl.sources.base import Frame, Source
@@ -106,7 +107,7 @@ def make_pipeline(classifier, source: Source, *plugins, region=None, drop_frames
     return Pipeline(
         source,
         region or FixedRegion(Roi()),
-        classifier,
+        SignReader(classifier),
         LetterDecoder(classifier.classes, DecoderSettings()),
         Dispatcher(list(plugins), drop_frames=drop_frames),
         **kw,
@@ -248,7 +249,7 @@ def test_build_pipeline_wires_the_config(tmp_path, classifier):
     try:
         assert pipeline.region.roi.to_pixels(640, 480) == (64, 48, 320, 240)
         assert pipeline.decoder.settings.hold_s == 0.25
-        assert pipeline.classifier.views == "scales"
+        assert pipeline.reader.classifier.views == "scales"
         (plugin,) = pipeline.dispatcher.plugins
         assert plugin.name == "eventlog"
         assert plugin.context.device_id == "door-1" and plugin.context.mode == "process"

@@ -63,9 +63,14 @@ def test_fixed_mode_keeps_only_a_confident_cnn_when_no_hand_was_seen(classifier,
     frame = sample_frame(path)
     looked = Located((0, 0, 256, 256), None, looked=True)
     confidence = classifier.probabilities(frame.image)[:-1].max()
-    below = SignReader(classifier, cnn_alone_min=min(confidence + 0.01, 1.0)).read(frame, looked)
+
+    def read(cnn_alone_min: float) -> np.ndarray:
+        settings = HandSettings(cnn_alone_min=cnn_alone_min, unread_none_max=0.0)
+        return SignReader(classifier, settings=settings).read(frame, looked)
+
+    below = read(min(confidence + 0.01, 1.0))
     assert below[classifier.classes.index("none")] == 1.0
-    above = SignReader(classifier, cnn_alone_min=confidence - 0.01).read(frame, looked)
+    above = read(confidence - 0.01)
     assert np.allclose(above, classifier.probabilities(frame.image))
 
 
@@ -77,9 +82,8 @@ def test_an_unsure_cnn_that_sees_a_hand_says_hand_in_view_letter_unread(classifi
     assert none < 0.5  # a sample of a sign: the CNN does not call it empty
 
     def read(unread_none_max: float) -> np.ndarray:
-        return SignReader(classifier, cnn_alone_min=1.0, unread_none_max=unread_none_max).read(
-            frame, looked
-        )
+        settings = HandSettings(cnn_alone_min=1.0, unread_none_max=unread_none_max)
+        return SignReader(classifier, settings=settings).read(frame, looked)
 
     unread = read(min(none + 0.01, 1.0))
     signs = np.delete(unread, classifier.classes.index("none"))

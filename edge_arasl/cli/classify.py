@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,8 @@ class HandClassifier:
         settings = HandSettings()
         self.region = build_region(RegionSettings(mode, 0.0, 0.0, 1.0, 1.0), settings)
         landmarks = LandmarkClassifier(backend=classifier.backend)
-        self.reader = SignReader(classifier, landmarks, settings.cnn_alone_min)
+        # single photos, no words: a weak reading is no sign, never an unread hand
+        self.reader = SignReader(classifier, landmarks, replace(settings, unread_none_max=0.0))
 
     def classify(self, image: np.ndarray) -> tuple[Prediction, Box | None]:
         self.region.reset()  # every image is a new scene

@@ -17,6 +17,7 @@ from edge_arasl.decoder import DecoderSettings, LetterDecoder
 from edge_arasl.dispatcher import Dispatcher
 from edge_arasl.errors import UserError
 from edge_arasl.pipeline import Observer, Pipeline
+from edge_arasl.reader import SignReader
 from edge_arasl.region import FixedRegion, Roi
 from edge_arasl.sources import open_source
 from edge_arasl.sources.camera import Camera
@@ -116,7 +117,7 @@ def test_the_loop_reports_a_lost_camera_while_it_waits_for_it(make_video, classi
     pipeline = Pipeline(
         source,
         region,
-        classifier,
+        SignReader(classifier),
         decoder,
         Dispatcher([]),
         observers=[outage],
