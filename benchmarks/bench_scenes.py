@@ -5,6 +5,8 @@ Run by hand (nothing here is asserted by tests)::
     python benchmarks/bench_scenes.py                          # 8 texts x 2 regions x 2 rates
     python benchmarks/bench_scenes.py --hand auto --sequences 12 --json > scenes.json
     python benchmarks/bench_scenes.py --scenes plain busy --regions fixed --drift
+    python benchmarks/bench_scenes.py --data arasl.npz --fold-split models/folds/fold0.json \
+        --process-cmd "python -m edge_arasl process --config C"  # C: that fold's model
 
 1. Spells ``--sequences`` random three-word texts (2-5 letters a word, a doubled letter in
    every third; letters drawn from those in the samples folder) with
@@ -163,6 +165,11 @@ def main() -> int:
     images.add_argument(
         "--data", type=Path, help="ArASL .npz: use 5 images a class of its validation blocks"
     )
+    parser.add_argument(
+        "--fold-split", type=Path,
+        help="with --data: a fold list (models/folds/foldK.json); its test blocks, less the "
+        "shipped model's, for that fold's model (named in --process-cmd's config)",
+    )  # fmt: skip
     parser.add_argument("--roi", metavar="X,Y,W,H", help="the region, for the videos and process")
     parser.add_argument(
         "--hand", choices=("fixed", "auto"), help="passed to process (default: not passed)"
@@ -178,11 +185,20 @@ def main() -> int:
     args = parser.parse_args()
     if args.roi:
         Roi.parse(args.roi)  # ValueError now, not in every job
+    if args.fold_split and not args.data:
+        parser.error("--fold-split needs --data")
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.data:  # to choose settings on: images the shipped model was trained without
-            args.samples = export_validation_images(args.data, Path(tmp) / "samples", 5)
+            samples = Path(tmp) / "samples"
+            args.samples = export_validation_images(args.data, samples, 5, args.fold_split)
         return run_all(args)
+
+
+def images_used(args: argparse.Namespace) -> str:
+    if args.fold_split:
+        return f"test blocks of {args.fold_split}, less the shipped model's"
+    return "validation blocks" if args.data else str(args.samples or "shipped samples")
 
 
 def run_all(args: argparse.Namespace) -> int:
@@ -208,7 +224,7 @@ def run_all(args: argparse.Namespace) -> int:
     conditions = summarise(rows)
     hand = args.hand or "not passed (process's default)"
     setup = {
-        "images": "validation blocks" if args.data else str(args.samples or "shipped samples"),
+        "images": images_used(args),
         "hand": args.hand,
         "roi": args.roi,
         "drift": args.drift,
