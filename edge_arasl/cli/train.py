@@ -85,8 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=TrainOptions.none_clutter,
         metavar="SHARE",
-        help="share (0..1) of the synthetic none images cut from cluttered rooms; the shipped "
-        "recipe's stage 2 uses 0.25 (make model's NONE_CLUTTER; models/MODEL_CARD.md) "
+        help="share (0..1) of the synthetic none images cut from cluttered rooms; make model "
+        "sets the shipped recipe's share (NONE_CLUTTER; models/MODEL_CARD.md) "
         "(default: %(default)s)",
     )
     p.add_argument("--init", type=Path, help="fine-tune this .keras model instead of starting anew")
