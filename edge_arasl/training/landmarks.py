@@ -177,7 +177,7 @@ def augment(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> n
 
 
 #: Hidden layer widths. 256 -> 128 read 1.2 points more of the cross-validation folds' hands
-#: than 128 -> 64, on validation and test blocks alike (models/MODEL_CARD.md, "Figures").
+#: than 128 -> 64, on validation and test blocks alike (models/MODEL_CARD.md, "The MLP's size").
 HIDDEN = (256, 128)
 
 
