@@ -62,6 +62,26 @@ class Child:
     def wait_for_log(self, text: str, timeout: float = 60.0) -> None:
         self.wait_until(lambda: text in self.log_text(), repr(text), timeout)
 
+    def wait_until_catching(self, sig: int, timeout: float = 30.0) -> None:
+        """Return once the child has a handler for ``sig`` (Linux: ``SigCgt`` in /proc).
+
+        Until then the interpreter is still starting, before any of the daemon's code runs:
+        a signal there kills any Python program, so "from its first moment" counts from here.
+        """
+        deadline = time.monotonic() + timeout
+        while not self.catches(sig):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"never caught signal {sig}:\n{self.log_text()}")
+            time.sleep(0.002)
+
+    def catches(self, sig: int) -> bool:
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return False
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        return bool(int(caught.split()[1], 16) >> (sig - 1) & 1)
+
     def stop(self, sig: int = signal.SIGTERM) -> tuple[int, float, str]:
         """Send ``sig``; the exit code, the seconds the stop took, and stdout."""
         sent = time.monotonic()
