@@ -34,8 +34,7 @@ def fold_figures(args: argparse.Namespace) -> dict[str, Any]:
     data = load_dataset(args.data)
     labels = model_labels(data, MODEL_CLASSES)
     cache = lm.load_cache(args.cache, data.images)
-    x, valid = lm.feature_matrix(cache, mirror=False)
-    found = valid & (cache.presence >= args.presence)
+    x, found = lm.feature_matrix(cache, mirror=False, presence=args.presence)
     tf = import_tf()
     folds: dict[str, Any] = {}
     for k in args.folds:

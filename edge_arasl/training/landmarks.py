@@ -124,20 +124,23 @@ def extract(
     return LandmarkCache(cache.points, cache.presence, cache.right, done)
 
 
-def feature_matrix(cache: LandmarkCache, mirror: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``(N, FEATURES)`` features of every row and whether each row has any (nonzero extent).
+def feature_matrix(
+    cache: LandmarkCache, mirror: bool, presence: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, FEATURES)`` features of every row, and which rows have a hand: features (a
+    nonzero extent) and a presence score of at least ``presence``, as the runtime requires.
 
     ``mirror``: mirror the rows the landmark model calls left hands, as the runtime does.
     """
     x = np.zeros((len(cache.presence), FEATURES), np.float32)
-    valid = np.zeros(len(x), bool)
+    found = np.zeros(len(x), bool)
     for row in range(cache.done):
         try:
             x[row] = features(cache.points[row], left=mirror and bool(cache.right[row] < 0.5))
         except ValueError:  # all points at the wrist
             continue
-        valid[row] = True
-    return x, valid
+        found[row] = bool(cache.presence[row] >= presence)
+    return x, found
 
 
 def shipped_split(data: Dataset, labels: np.ndarray, split_file: Path) -> Split:
@@ -350,8 +353,7 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
     labels = model_labels(data, MODEL_CLASSES)
     split = shipped_split(data, labels, opts.split)
     cache = extract(data.images, opts.cache, progress=progress)
-    x, valid = feature_matrix(cache, opts.mirror)
-    found = valid & (cache.presence >= opts.presence)
+    x, found = feature_matrix(cache, opts.mirror, opts.presence)
     tr, va = split.train[found[split.train]], split.val[found[split.val]]
     progress(f"training on {len(tr)} of {len(split.train)} training rows with a hand")
     tf = import_tf()

@@ -56,13 +56,15 @@ def test_extraction_is_cached_and_resumes_where_it_stopped(tmp_path: Path, image
         lm.extract(images[::-1].copy(), path)
 
 
-def test_feature_rows_mirror_only_when_asked_and_flag_degenerate_landmarks():
+def test_feature_rows_mirror_only_when_asked_and_flag_degenerate_or_unsure_landmarks():
     hand = np.random.default_rng(0).uniform(0, 200, (21, 3)).astype(np.float32)
-    points = np.stack([hand, hand, np.zeros((21, 3), np.float32)])
-    cache = lm.LandmarkCache(points, np.ones(3, np.float32), np.array([0.9, 0.1, 0.9]), 3)
-    plain, valid = lm.feature_matrix(cache, mirror=False)
+    points = np.stack([hand, hand, np.zeros((21, 3), np.float32), hand])
+    presence = np.array([1.0, 0.5, 1.0, 0.49], np.float32)
+    cache = lm.LandmarkCache(points, presence, np.array([0.9, 0.1, 0.9, 0.9]), 4)
+    plain, found = lm.feature_matrix(cache, mirror=False, presence=0.5)
     mirrored, _ = lm.feature_matrix(cache, mirror=True)
-    assert valid.tolist() == [True, True, False]
+    assert found.tolist() == [True, True, False, False]
+    assert lm.feature_matrix(cache, mirror=False)[1].tolist() == [True, True, False, True]
     np.testing.assert_array_equal(plain[0], plain[1])
     np.testing.assert_array_equal(mirrored[0], plain[0])  # a right hand stays
     np.testing.assert_allclose(mirrored[1, 0::3], -plain[1, 0::3])  # a "left" one flips in x
