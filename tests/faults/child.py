@@ -49,15 +49,18 @@ class Child:
     def log_text(self) -> str:
         return self.log.read_text()
 
-    def wait_until(self, predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-        """Poll ``predicate``; fail naming ``what`` if the child exits or time runs out first."""
+    def wait_until(
+        self, predicate: Callable[[], bool], what: str, timeout: float = 60.0, every: float = 0.05
+    ) -> None:
+        """Poll ``predicate`` ``every`` seconds; fail naming ``what`` if the child exits or time
+        runs out first."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if self.proc.poll() is not None:
                 pytest.fail(f"exited with {self.proc.returncode} before {what}:\n{self.log_text()}")
             if time.monotonic() > deadline:
                 pytest.fail(f"timed out waiting for {what}:\n{self.log_text()[-3000:]}")
-            time.sleep(0.05)
+            time.sleep(every)
 
     def wait_for_log(self, text: str, timeout: float = 60.0) -> None:
         self.wait_until(lambda: text in self.log_text(), repr(text), timeout)
@@ -67,12 +70,9 @@ class Child:
 
         Until then the interpreter is still starting, before any of the daemon's code runs:
         a signal there kills any Python program, so "from its first moment" counts from here.
+        Polled finely: the early moments drawn after it are fractions of a second.
         """
-        deadline = time.monotonic() + timeout
-        while not self.catches(sig):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"never caught signal {sig}:\n{self.log_text()}")
-            time.sleep(0.002)
+        self.wait_until(lambda: self.catches(sig), f"a handler for signal {sig}", timeout, 0.002)
 
     def catches(self, sig: int) -> bool:
         try:
