@@ -29,7 +29,7 @@ from edge_arasl.hand.geometry import square_box
 from edge_arasl.hand.landmarks import INPUT_SIZE as LANDMARK_INPUT
 from edge_arasl.preprocess import INPUT_SIZE
 from edge_arasl.training.augment import texture
-from edge_arasl.training.landmarks import load_cache
+from edge_arasl.training.landmark_cache import load_cache
 
 Surround = Callable[[int], np.ndarray]
 PAD = INPUT_SIZE  # room around the image for squares that reach outside it

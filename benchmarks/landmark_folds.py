@@ -4,10 +4,11 @@ The MLP needs no CNN, and with the landmark cache (``edge-arasl train-landmarks 
 fold trains in seconds, so every fold can try an idea::
 
     python benchmarks/landmark_folds.py --data arasl.npz --cache runs/landmarks/cache.npz \\
-        [--hidden 128 64] [--epochs 40] [--json OUT]
+        [--hidden 128 64] [--epochs 40] [--warped-copies 1] [--json OUT]
 
 For each fold (``models/folds/foldk.json``) it trains ``train-landmarks``' MLP on the rows
-with a hand of the fold's training blocks, keeps the epoch best on its validation blocks, and
+with a hand of the fold's training blocks (and of their warped copies, extracted beside the
+cache if missing), keeps the epoch best on its validation blocks, and
 reads its test blocks. Reported: the MLP's accuracy on the test rows with a hand (the rows
 where the daemon fuses it), the best validation accuracy (what a choice may be made on) and the
 presence rate. The test figures are for reporting; choose on the validation column.
@@ -24,7 +25,7 @@ import numpy as np
 
 from edge_arasl.dataset import load_dataset, model_labels, split_from_file
 from edge_arasl.labels import MODEL_CLASSES
-from edge_arasl.training import import_tf
+from edge_arasl.training import import_tf, landmark_cache
 from edge_arasl.training import landmarks as lm
 
 FOLDS = Path(__file__).resolve().parent.parent / "models" / "folds"
@@ -33,15 +34,19 @@ FOLDS = Path(__file__).resolve().parent.parent / "models" / "folds"
 def fold_figures(args: argparse.Namespace) -> dict[str, Any]:
     data = load_dataset(args.data)
     labels = model_labels(data, MODEL_CLASSES)
-    cache = lm.load_cache(args.cache, data.images)
-    x, found = lm.feature_matrix(cache, mirror=False, presence=args.presence)
+    landmark_cache.load_cache(args.cache, data.images)  # the images' own: never re-extracted
+    caches = landmark_cache.extract_copies(data.images, args.cache, args.warped_copies)
+    x, found = landmark_cache.feature_matrix(caches[0], mirror=False, presence=args.presence)
     tf = import_tf()
     folds: dict[str, Any] = {}
     for k in args.folds:
         split = split_from_file(data, FOLDS / f"fold{k}.json")
-        tr, va, te = (rows[found[rows]] for rows in (split.train, split.val, split.test))
+        train = landmark_cache.training_rows(
+            caches, split.train, labels, mirror=False, presence=args.presence
+        )
+        va, te = (rows[found[rows]] for rows in (split.val, split.test))
         trained = lm.train_mlp(
-            tf, (x[tr], labels[tr]), (x[va], labels[va]), epochs=args.epochs, seed=args.seed,
+            tf, train, (x[va], labels[va]), epochs=args.epochs, seed=args.seed,
             hidden=tuple(args.hidden), progress=lambda _: None,
         )  # fmt: skip
         right = trained.model.predict(x[te], verbose=0).argmax(1) == labels[te]
@@ -57,8 +62,8 @@ def fold_figures(args: argparse.Namespace) -> dict[str, Any]:
         for key in ("test_on_hand_rows", "validation_best", "presence_rate_test")
     }
     return {
-        "hidden": args.hidden, "epochs": args.epochs, "seed": args.seed, "folds": folds,
-        "mean": mean,
+        "hidden": args.hidden, "epochs": args.epochs, "seed": args.seed,
+        "warped_copies": args.warped_copies, "folds": folds, "mean": mean,
     }  # fmt: skip
 
 
@@ -70,6 +75,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=lm.LandmarkTrainOptions.epochs)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--presence", type=float, default=lm.LandmarkTrainOptions.presence)
+    parser.add_argument("--warped-copies", type=int, default=lm.LandmarkTrainOptions.warped_copies)
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()

@@ -20,7 +20,7 @@ from edge_arasl.hand.features import features
 from edge_arasl.hand.landmarks import HandLandmarks, LandmarkModel
 from edge_arasl.labels import SIGN_CLASSES
 from edge_arasl.landmark_classifier import DEFAULT_MODEL_PATH, LandmarkClassifier
-from edge_arasl.training.landmarks import LANDMARK_MODEL_PATH, read_image
+from edge_arasl.training.landmark_cache import LANDMARK_MODEL_PATH, read_image
 
 CROP = (112.0, 112.0, 224.0, 224.0)
 

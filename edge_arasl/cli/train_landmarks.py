@@ -85,6 +85,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=_DEFAULTS.augmentation,
         help="strength of the landmark jitter, 0 for none (default: %(default)s)",
     )
+    p.add_argument(
+        "--warped-copies",
+        type=int,
+        default=_DEFAULTS.warped_copies,
+        help="also train on the landmarks of this many warped copies of the training images, "
+        "each cached beside --cache (default: %(default)s)",
+    )
     p.set_defaults(func=run)
 
 
@@ -104,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         presence=args.presence,
         augmentation=args.augmentation,
         views=args.views,
+        warped_copies=args.warped_copies,
     )
     report = train(opts, progress=lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(report, indent=1))

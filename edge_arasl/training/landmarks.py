@@ -1,9 +1,5 @@
-"""The landmark classifier's data and training: landmarks of every ArASL image, an MLP on them.
-
-ArASL has no landmarks, so they are read from its images: each 64x64 gray crop is upscaled to
-the landmark model's 224x224 RGB input and read as one upright crop. That costs a few
-milliseconds an image (minutes for the data set), so the landmarks are cached in an ``.npz``
-that is written as it goes and resumed when a run is interrupted.
+"""The landmark classifier's training: an MLP on the cached landmarks of the ArASL images
+(:mod:`edge_arasl.training.landmark_cache`), and the weight that fuses it with the CNN.
 
 The MLP trains on the training blocks of the shipped split (never a random split: neighbouring
 rows are near-identical frames); its epochs, the handedness mirroring and the fusion weight are
@@ -12,135 +8,23 @@ chosen on the validation blocks only, and the test blocks are only scored.
 
 from __future__ import annotations
 
-import importlib.resources
 import json
-import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from edge_arasl.classifier import Classifier, ClassifierSettings
 from edge_arasl.dataset import Dataset, Split, block_split, held_out_blocks, split_from_file
 from edge_arasl.errors import UserError
 from edge_arasl.fusion import Fusion
-from edge_arasl.hand.features import FEATURES, features
-from edge_arasl.hand.geometry import RotatedRect
-from edge_arasl.hand.landmarks import INPUT_SIZE, LANDMARKS, LandmarkModel
+from edge_arasl.hand.features import FEATURES
+from edge_arasl.hand.landmarks import LANDMARKS
 from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
 from edge_arasl.training import import_tf
-
-#: MediaPipe's landmark model as shipped beside the sign classifier.
-LANDMARK_MODEL_PATH = Path(
-    str(importlib.resources.files("edge_arasl_models") / "hand_landmark_lite.tflite")
-)
-#: The whole upscaled image is the crop: the hand fills ArASL's images.
-_WHOLE_CROP = RotatedRect(INPUT_SIZE / 2, INPUT_SIZE / 2, INPUT_SIZE, INPUT_SIZE, 0.0)
-
-
-@dataclass(frozen=True)
-class LandmarkCache:
-    """What the landmark model read in each row: ``points`` (N,21,3) in 224-crop pixels,
-    ``presence`` and ``right`` (N,); ``done`` rows are filled, the rest are zeros."""
-
-    points: np.ndarray
-    presence: np.ndarray
-    right: np.ndarray
-    done: int
-
-
-def read_image(model: LandmarkModel, gray: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """``(points, presence, right)`` of one gray image, read as the whole 224x224 crop."""
-    big = cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
-    hand = model.read_crop(cv2.cvtColor(big, cv2.COLOR_GRAY2RGB), _WHOLE_CROP)
-    return hand.points, hand.presence, hand.right
-
-
-def _fingerprint(images: np.ndarray) -> np.ndarray:
-    """A cheap check that a cache belongs to these images: a few rows' pixel sums."""
-    rows = np.linspace(0, len(images) - 1, min(len(images), 64)).astype(int)
-    return images[rows].reshape(len(rows), -1).sum(axis=1, dtype=np.int64)
-
-
-def _save(path: Path, cache: LandmarkCache, fingerprint: np.ndarray) -> None:
-    tmp = path.with_name(path.name + ".tmp.npz")
-    arrays = {name: getattr(cache, name) for name in ("points", "presence", "right")}
-    np.savez(tmp, **arrays, done=np.int64(cache.done), fingerprint=fingerprint)
-    os.replace(tmp, path)  # atomic: an interrupted save leaves the previous cache
-
-
-def load_cache(path: Path, images: np.ndarray | None = None) -> LandmarkCache:
-    """Read a landmark cache; with ``images``, check it was made from them."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            cache = LandmarkCache(
-                data["points"], data["presence"], data["right"], int(data["done"])
-            )
-            fingerprint = data["fingerprint"]
-    except (OSError, KeyError, ValueError) as exc:
-        raise UserError(f"{path}: not a landmark cache ({exc})") from None
-    if images is not None and (
-        len(cache.presence) != len(images) or not np.array_equal(fingerprint, _fingerprint(images))
-    ):
-        raise UserError(f"{path}: made from other images; delete it to extract again")
-    return cache
-
-
-def extract(
-    images: np.ndarray,
-    cache_path: Path,
-    model_path: Path = LANDMARK_MODEL_PATH,
-    save_every: int = 2000,
-    progress: Callable[[str], None] = print,
-) -> LandmarkCache:
-    """Landmarks of every image, cached in ``cache_path`` and resumed from it if present."""
-    fingerprint = _fingerprint(images)
-    if cache_path.exists():
-        cache = load_cache(cache_path, images)
-    else:
-        n = len(images)
-        cache = LandmarkCache(
-            np.zeros((n, LANDMARKS, 3), np.float32), np.zeros(n, np.float32),
-            np.zeros(n, np.float32), 0,
-        )  # fmt: skip
-    if cache.done >= len(images):
-        return cache
-    cache_path.parent.mkdir(parents=True, exist_ok=True)
-    model = LandmarkModel(model_path)
-    start, first = time.monotonic(), cache.done
-    done = first
-    for row in range(first, len(images)):
-        cache.points[row], cache.presence[row], cache.right[row] = read_image(model, images[row])
-        done = row + 1
-        if done % save_every == 0 or done == len(images):
-            cache = LandmarkCache(cache.points, cache.presence, cache.right, done)
-            _save(cache_path, cache, fingerprint)
-            rate = (time.monotonic() - start) / (done - first) * 1000
-            progress(f"landmarks: {done}/{len(images)} rows ({rate:.1f} ms an image)")
-    return LandmarkCache(cache.points, cache.presence, cache.right, done)
-
-
-def feature_matrix(
-    cache: LandmarkCache, mirror: bool, presence: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(N, FEATURES)`` features of every row, and which rows have a hand: features (a
-    nonzero extent) and a presence score of at least ``presence``, as the runtime requires.
-
-    ``mirror``: mirror the rows the landmark model calls left hands, as the runtime does.
-    """
-    x = np.zeros((len(cache.presence), FEATURES), np.float32)
-    found = np.zeros(len(x), bool)
-    for row in range(cache.done):
-        try:
-            x[row] = features(cache.points[row], left=mirror and bool(cache.right[row] < 0.5))
-        except ValueError:  # all points at the wrist
-            continue
-        found[row] = bool(cache.presence[row] >= presence)
-    return x, found
+from edge_arasl.training.landmark_cache import extract_copies, feature_matrix, training_rows
 
 
 def shipped_split(data: Dataset, labels: np.ndarray, split_file: Path) -> Split:
@@ -327,6 +211,8 @@ class LandmarkTrainOptions:
     presence: float = 0.5
     augmentation: float = 1.0
     views: str = ClassifierSettings.views  # the CNN's test-time views ([classifier] views)
+    #: Training also reads this many warped copies of the training images (landmark_cache).
+    warped_copies: int = 0
 
 
 def _cnn_readings(model: Path | None, images: np.ndarray, views: str) -> np.ndarray:
@@ -349,16 +235,21 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
         raise UserError(f"--presence {opts.presence:g}: must be between 0 and 1")
     if opts.epochs < 1:
         raise UserError(f"--epochs {opts.epochs}: must be at least 1")
+    if opts.warped_copies < 0:
+        raise UserError(f"--warped-copies {opts.warped_copies}: must be at least 0")
     data = load_dataset(opts.data)
     labels = model_labels(data, MODEL_CLASSES)
     split = shipped_split(data, labels, opts.split)
-    cache = extract(data.images, opts.cache, progress=progress)
+    caches = extract_copies(data.images, opts.cache, opts.warped_copies, progress=progress)
+    cache = caches[0]
     x, found = feature_matrix(cache, opts.mirror, opts.presence)
-    tr, va = split.train[found[split.train]], split.val[found[split.val]]
-    progress(f"training on {len(tr)} of {len(split.train)} training rows with a hand")
+    train = training_rows(caches, split.train, labels, opts.mirror, opts.presence)
+    va = split.val[found[split.val]]
+    reads = len(split.train) * len(caches)
+    progress(f"training on the {len(train[0])} of {reads} training-row reads with a hand")
     tf = import_tf()
     trained = train_mlp(
-        tf, (x[tr], labels[tr]), (x[va], labels[va]), epochs=opts.epochs, seed=opts.seed,
+        tf, train, (x[va], labels[va]), epochs=opts.epochs, seed=opts.seed,
         augmentation=opts.augmentation, progress=progress,
     )  # fmt: skip
     opts.out.mkdir(parents=True, exist_ok=True)
@@ -373,7 +264,8 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
         "fusion": {"weight": 0.0},  # a placeholder until the weight is chosen below
         "training": {
             "epochs": opts.epochs, "best_epoch": trained.best_epoch, "seed": opts.seed,
-            "augmentation": opts.augmentation, "rows": len(tr), "split": opts.split.name,
+            "augmentation": opts.augmentation, "warped_copies": opts.warped_copies,
+            "rows": len(train[0]), "split": opts.split.name,
         },
     }  # fmt: skip
     dump_json(model_path.with_suffix(".json"), metadata)

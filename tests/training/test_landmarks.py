@@ -1,4 +1,4 @@
-"""Landmark extraction, the split's training rows, fusion-weight choice and a tiny MLP run.
+"""The split's training rows, jitter, fusion-weight choice and a tiny MLP run.
 
 No data set needed: the committed samples stand in for images, synthetic vectors for features.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -16,58 +15,17 @@ from edge_arasl.cli import main
 from edge_arasl.dataset import Dataset, block_split, split_to_json
 from edge_arasl.errors import UserError
 from edge_arasl.labels import MODEL_CLASSES, SIGN_CLASSES
+from edge_arasl.training import landmark_cache
 from edge_arasl.training import landmarks as lm
 
 #: The fold files and the shipped model's split (models/folds/final.json).
-FOLDS = Path(lm.LANDMARK_MODEL_PATH).parent / "folds"
+FOLDS = Path(landmark_cache.LANDMARK_MODEL_PATH).parent / "folds"
 #: Rows of each class in the packed ArASL file (its README), in class order.
 ARASL_COUNTS = (
     1723, 1201, 1338, 1394, 1303, 1370, 1343, 1556, 1376, 1588, 1280, 1198, 1222, 1378, 1272,
     1424, 1434, 1372, 1453, 1330, 1492, 1319, 1177, 1400, 1439, 1362, 1261, 1392, 1057, 1376,
     1150, 1046,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def images(sample_files: list[tuple[str, Path]]) -> np.ndarray:
-    return np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for _, p in sample_files[::27]])
-
-
-class _Stop(Exception):
-    pass
-
-
-def test_extraction_is_cached_and_resumes_where_it_stopped(tmp_path: Path, images: np.ndarray):
-    whole = lm.extract(images, tmp_path / "whole.npz", save_every=2, progress=lambda _: None)
-    assert whole.done == len(images) and whole.points.shape == (len(images), 21, 3)
-    assert (whole.presence > 0.5).sum() >= len(images) - 2  # the samples show hands
-
-    def stop(_: str) -> None:
-        raise _Stop
-
-    path = tmp_path / "cache.npz"
-    with pytest.raises(_Stop):
-        lm.extract(images, path, save_every=2, progress=stop)
-    assert lm.load_cache(path, images).done == 2
-    resumed = lm.extract(images, path, save_every=2, progress=lambda _: None)
-    np.testing.assert_allclose(resumed.points, whole.points, atol=1e-4)
-    np.testing.assert_allclose(resumed.presence, whole.presence, atol=1e-5)
-    with pytest.raises(UserError, match="made from other images"):
-        lm.extract(images[::-1].copy(), path)
-
-
-def test_feature_rows_mirror_only_when_asked_and_flag_degenerate_or_unsure_landmarks():
-    hand = np.random.default_rng(0).uniform(0, 200, (21, 3)).astype(np.float32)
-    points = np.stack([hand, hand, np.zeros((21, 3), np.float32), hand])
-    presence = np.array([1.0, 0.5, 1.0, 0.49], np.float32)
-    cache = lm.LandmarkCache(points, presence, np.array([0.9, 0.1, 0.9, 0.9]), 4)
-    plain, found = lm.feature_matrix(cache, mirror=False, presence=0.5)
-    mirrored, _ = lm.feature_matrix(cache, mirror=True)
-    assert found.tolist() == [True, True, False, False]
-    assert lm.feature_matrix(cache, mirror=False)[1].tolist() == [True, True, False, True]
-    np.testing.assert_array_equal(plain[0], plain[1])
-    np.testing.assert_array_equal(mirrored[0], plain[0])  # a right hand stays
-    np.testing.assert_allclose(mirrored[1, 0::3], -plain[1, 0::3])  # a "left" one flips in x
 
 
 def test_augmentation_jitters_around_the_wrist_and_zero_strength_is_none():
@@ -166,11 +124,16 @@ def test_a_tiny_training_run_exports_a_model_the_runtime_loads(tmp_path: Path):
     assert classifier.fusion_weight == 0.3 and classifier.mirror_left
 
 
-def test_train_landmarks_without_data_is_a_one_line_error(tmp_path: Path, capsys):
+@pytest.mark.parametrize(
+    ("extra", "named"), [([], "none.npz"), (["--warped-copies", "-1"], "--warped-copies -1")]
+)
+def test_train_landmarks_without_data_or_with_a_bad_setting_is_a_one_line_error(
+    tmp_path: Path, capsys, extra: list[str], named: str
+):
     code = main(["train-landmarks", "--data", str(tmp_path / "none.npz"), "--cache",
-                 str(tmp_path / "c.npz"), "--out", str(tmp_path)])  # fmt: skip
+                 str(tmp_path / "c.npz"), "--out", str(tmp_path), *extra])  # fmt: skip
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "none.npz" in err
+    assert code == 2 and err.count("\n") == 1 and named in err
 
 
 def test_the_weight_choosing_cnn_is_read_like_the_fused_one_and_must_be_a_sign_cnn():
