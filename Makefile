@@ -67,9 +67,11 @@ model: $(STAMP)
 # K-fold block cross-validation (issue 21; models/MODEL_CARD.md, "Cross-validation protocol"):
 # `make fold FOLD=k DATA=arasl.npz` runs the same two stages as `make model` on the blocks of
 # models/folds/fold$(FOLD).json (about an hour) and copies the fold's figures and out-of-fold
-# predictions to models/folds/fold$(FOLD)_metrics.json. A killed run resumes: a finished stage 1
-# (its metrics.json) is reused, and a stage killed part-way goes on from its last epoch
-# (OUT/checkpoint; run it again with the same DATA). `make cv DATA=...` runs every fold whose
+# predictions to models/folds/fold$(FOLD)_metrics.json, and its int8 model and stage 1's beside
+# them (fold$(FOLD)_int8.tflite, fold$(FOLD)_stage1_int8.tflite: 0.3 MB each, so fused and
+# ensemble figures can be made later without training the fold again). A killed run resumes:
+# a finished stage 1 (its metrics.json) is reused, and a stage killed part-way goes on from its
+# last epoch (OUT/checkpoint; run it again with the same DATA). `make cv DATA=...` runs every fold whose
 # metrics file is missing, so it resumes across sessions; `python benchmarks/cv_report.py`
 # pools the folds done so far. A cheaper screening run for ideas writes elsewhere, e.g.
 # `make cv DATA=... EPOCHS=8 SWA_EPOCHS=4 FOLDS="0 1" FOLDS_RUN=runs/screen CV_OUT=runs/screen`
@@ -96,6 +98,8 @@ fold: $(STAMP)
 		--swa-strength 0.25 --train-on-val --margin 1 --none-clutter $(NONE_CLUTTER)
 	mkdir -p $(CV_OUT)
 	cp $(FOLD_RUN)/fold_metrics.json $(CV_OUT)/fold$(FOLD)_metrics.json
+	cp $(FOLD_RUN)/arasl_int8.tflite $(CV_OUT)/fold$(FOLD)_int8.tflite
+	cp $(FOLD_RUN)/stage1/arasl_int8.tflite $(CV_OUT)/fold$(FOLD)_stage1_int8.tflite
 
 cv: $(STAMP)
 	@test -n "$(DATA)" || { echo "make cv: set DATA=path/to/arasl.npz" >&2; exit 2; }
