@@ -36,14 +36,13 @@ def fold_figures(args: argparse.Namespace) -> dict[str, Any]:
     labels = model_labels(data, MODEL_CLASSES)
     landmark_cache.load_cache(args.cache, data.images)  # the images' own: never re-extracted
     caches = landmark_cache.extract_copies(data.images, args.cache, args.warped_copies)
-    x, found = landmark_cache.feature_matrix(caches[0], mirror=False, presence=args.presence)
+    reads = [landmark_cache.feature_matrix(c, False, args.presence) for c in caches]
+    x, found = reads[0]
     tf = import_tf()
     folds: dict[str, Any] = {}
     for k in args.folds:
         split = split_from_file(data, FOLDS / f"fold{k}.json")
-        train = landmark_cache.training_rows(
-            caches, split.train, labels, mirror=False, presence=args.presence
-        )
+        train = landmark_cache.training_rows(reads, split.train, labels)
         va, te = (rows[found[rows]] for rows in (split.val, split.test))
         trained = lm.train_mlp(
             tf, train, (x[va], labels[va]), epochs=args.epochs, seed=args.seed,

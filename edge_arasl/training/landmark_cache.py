@@ -7,8 +7,9 @@ that is written as it goes and resumed when a run is interrupted.
 
 A *warped copy* reads every image again after a small random turn, resize and shift, fixed by
 the copy's number. The landmark model's reading of a moved hand differs by more than the
-synthetic jitter of training (``landmarks.augment``) mimics, and training on both reads
-generalises to unseen sessions better (models/MODEL_CARD.md, "The MLP's size").
+synthetic jitter of training (``landmarks.augment``) mimics: trained on both reads, the MLP
+alone reads unseen folds better, though fused with the CNN it was not better
+(models/MODEL_CARD.md, "The MLP's size").
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class Images:
     def __init__(self, images: np.ndarray, copy: int = 0) -> None:
         if copy < 0:
             raise ValueError(f"copy {copy}: must be at least 0")
-        self.images, self.copy = images, copy
+        self.images = images
         self._matrices = warp_matrices(len(images), images.shape[1:3], copy) if copy else None
 
     def __len__(self) -> int:
@@ -196,18 +197,9 @@ def feature_matrix(
 
 
 def training_rows(
-    caches: Sequence[LandmarkCache],
-    rows: np.ndarray,
-    labels: np.ndarray,
-    mirror: bool,
-    presence: float,
+    reads: Sequence[tuple[np.ndarray, np.ndarray]], rows: np.ndarray, labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels of ``rows`` in every cache (the images, then each warped copy),
-    each kept only where that read found a hand."""
-    xs, ys = [], []
-    for cache in caches:
-        x, found = feature_matrix(cache, mirror, presence)
-        kept = rows[found[rows]]
-        xs.append(x[kept])
-        ys.append(labels[kept])
-    return np.concatenate(xs), np.concatenate(ys)
+    """Features and labels of ``rows`` in every read (:func:`feature_matrix` of the images,
+    then of each warped copy), each kept only where that read found a hand."""
+    kept = [(x, rows[found[rows]]) for x, found in reads]
+    return np.concatenate([x[k] for x, k in kept]), np.concatenate([labels[k] for _, k in kept])

@@ -243,11 +243,12 @@ def run(opts: LandmarkTrainOptions, progress: Callable[[str], None] = print) -> 
     split = shipped_split(data, labels, opts.split)
     caches = extract_copies(data.images, opts.cache, opts.warped_copies, progress=progress)
     cache = caches[0]
-    x, found = feature_matrix(cache, opts.mirror, opts.presence)
-    train = training_rows(caches, split.train, labels, opts.mirror, opts.presence)
+    reads = [feature_matrix(c, opts.mirror, opts.presence) for c in caches]
+    x, found = reads[0]
+    train = training_rows(reads, split.train, labels)
     va = split.val[found[split.val]]
-    reads = len(split.train) * len(caches)
-    progress(f"training on the {len(train[0])} of {reads} training-row reads with a hand")
+    total = len(split.train) * len(caches)
+    progress(f"training on the {len(train[0])} of {total} training-row reads with a hand")
     tf = import_tf()
     trained = train_mlp(
         tf, train, (x[va], labels[va]), epochs=opts.epochs, seed=opts.seed,

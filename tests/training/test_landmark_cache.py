@@ -97,9 +97,10 @@ def test_training_rows_are_the_asked_rows_of_every_read_that_found_a_hand():
     own = lc.LandmarkCache(points[0], np.array([1, 1, 0, 1, 1, 1], np.float32), np.ones(6), 6)
     warped = lc.LandmarkCache(points[1], np.array([1, 0, 1, 1, 0, 1], np.float32), np.ones(6), 6)
     labels = np.array([10, 11, 12, 13, 14, 15])
-    x, y = lc.training_rows([own, warped], np.array([0, 1, 2, 4]), labels, False, 0.5)
+    reads = [lc.feature_matrix(cache, False, 0.5) for cache in (own, warped)]
+    x, y = lc.training_rows(reads, np.array([0, 1, 2, 4]), labels)
     assert y.tolist() == [10, 11, 14, 10, 12]  # own reads of rows 0 1 4, warped reads of 0 2
     np.testing.assert_array_equal(x[3], lc.feature_matrix(warped, False)[0][0])
-    x_own, y_own = lc.training_rows([own], np.array([0, 1, 2, 4]), labels, False, 0.5)
+    x_own, y_own = lc.training_rows(reads[:1], np.array([0, 1, 2, 4]), labels)
     np.testing.assert_array_equal(x_own, x[:3])
     assert y_own.tolist() == [10, 11, 14]
