@@ -3,6 +3,10 @@
 Subscribes to ``{prefix}/{device}/letter``, ``/word`` and ``/status`` (``+`` for every device)
 as the MQTT plugin publishes them (docs/mqtt.md), and prints one line per message, per device.
 The retained ``status`` topics make every known device show up as online or offline at once.
+
+paho's network thread does the MQTT work; the main thread only waits, so SIGINT and SIGTERM
+(also when a shell started ``listen`` in the background with SIGINT ignored) end it with a
+clean DISCONNECT instead of interrupting paho halfway through a packet.
 """
 
 from __future__ import annotations
@@ -11,18 +15,23 @@ import argparse
 import json
 import logging
 import os
+import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_arasl.errors import UserError
+from edge_arasl.signals import StopSignals
 
 log = logging.getLogger("edge_arasl.listen")
 
 KINDS = ("letter", "word", "status")
 PASSWORD_ENV = "EDGE_ARASL_MQTT_PASSWORD"
+#: How often the waiting main thread looks at the flag a signal sets (seconds).
+SIGNAL_POLL_S = 0.1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     auth.add_argument("--ca-file", default="", help="CA certificate(s) of the broker (TLS)")
     auth.add_argument("--cert-file", default="", help="client certificate (TLS)")
     auth.add_argument("--key-file", default="", help="client private key (TLS)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, stop_signals=True)  # takes over signals caught while starting
 
 
 def topics(prefix: str, devices: list[str] | None, stats: bool) -> list[str]:
@@ -119,7 +128,10 @@ class Listener:
         self.filters = topics(args.prefix, args.device, args.stats)
         self.seen: Counter[str] = Counter()
         self.error: str | None = None
+        self.failure: Exception | None = None  # raised by a callback, re-raised in run()
         self.connected_once = False
+        self.done = threading.Event()  # set from paho's thread: --count reached or an error
+        self.stopping = False  # set by a signal handler: a flag only, never a lock
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="")
         if args.username:
             self.client.username_pw_set(args.username, args.password or None)
@@ -133,12 +145,13 @@ class Listener:
             except (OSError, ValueError) as exc:
                 raise UserError(f"TLS: {exc}") from None
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_subscribe = self._on_subscribe
-        self.client.on_message = self._on_message
+        self.client.on_connect = self._guarded(self._on_connect)
+        self.client.on_disconnect = self._guarded(self._on_disconnect)
+        self.client.on_subscribe = self._guarded(self._on_subscribe)
+        self.client.on_message = self._guarded(self._on_message)
 
-    def run(self) -> int:
+    def run(self, signals: StopSignals) -> int:
+        """Connect, then wait in this thread until a signal, ``--count`` or an error."""
         where = f"{self.args.host}:{self.port}"
         try:
             self.client.connect(self.args.host, self.port, keepalive=30)
@@ -146,13 +159,36 @@ class Listener:
             raise UserError(
                 f"cannot connect to the MQTT broker at {where}: {_reason(exc)}"
             ) from None
+        self.client.loop_start()
         try:
-            self.client.loop_forever()
-        except KeyboardInterrupt:
+            signals.attach(self)
+            while not self.stopping and not self.done.wait(SIGNAL_POLL_S):
+                pass
+        finally:
             self.client.disconnect()
+            self.client.loop_stop()
+        if self.failure is not None:
+            raise self.failure  # a closed stdout, say: main() knows how to end for it
         if self.error:
             raise UserError(f"MQTT broker at {where}: {self.error}")
         return 0
+
+    def stop(self) -> None:
+        """Called by the signal handler, which may have interrupted anything: only a flag."""
+        self.stopping = True
+
+    def _guarded(self, callback: Callable[..., None]) -> Callable[..., None]:
+        """``callback`` whose exception ends ``listen`` instead of killing paho's thread
+        silently and leaving the main thread waiting forever."""
+
+        def call(*args: Any) -> None:
+            try:
+                callback(*args)
+            except Exception as exc:
+                self.failure = exc
+                self.done.set()
+
+        return call
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
@@ -160,7 +196,7 @@ class Listener:
         if reason.is_failure:
             if not self.connected_once:  # wrong password etc.: retrying will not help
                 self.error = f"connection refused: {reason}"
-                client.disconnect()
+                self.done.set()
             else:
                 log.warning("broker refused the reconnection: %s; retrying", reason)
             return
@@ -187,20 +223,20 @@ class Listener:
     ) -> None:
         if any(r.is_failure for r in reasons):
             self.error = f"subscription refused: {', '.join(str(r) for r in reasons)}"
-            client.disconnect()
+            self.done.set()
             return
         log.info("listening on %s:%d to %s", self.args.host, self.port, " ".join(self.filters))
 
-    def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, _client: Any, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         msg = parse_message(self.args.prefix, message.topic, message.payload)
-        if msg is None:
+        if msg is None or self.done.is_set():  # nothing printed past --count or an error
             return
         line = json.dumps(msg, ensure_ascii=False) if self.args.json else format_line(msg)
         print(line, flush=True)
         self.seen[msg["type"]] += 1
         count = self.args.count
         if count is not None and self.seen["letter"] + self.seen["word"] >= count:
-            client.disconnect()
+            self.done.set()
 
 
 def _reason(exc: OSError) -> str:
@@ -210,4 +246,5 @@ def _reason(exc: OSError) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.count is not None and args.count < 1:
         raise UserError(f"--count {args.count}: must be >= 1")
-    return Listener(args).run()
+    with StopSignals() as signals:
+        return Listener(args).run(signals)

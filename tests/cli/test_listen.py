@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
+import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 from edge_arasl_plugins.mqtt import MqttPlugin, MqttSettings, TlsSettings
@@ -38,7 +41,7 @@ def device(broker, device_id: str, tmp_path, **settings) -> MqttPlugin:
     return plugin
 
 
-def listen(broker, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+def listen(broker, *args: str, env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen:
     """Start `edge-arasl listen` and return once it has subscribed."""
     cmd = [sys.executable, "-m", "edge_arasl", "listen", "--host", broker.host]
     cmd += ["--port", str(broker.port), *args]
@@ -49,6 +52,7 @@ def listen(broker, *args: str, env: dict[str, str] | None = None) -> subprocess.
         env={**os.environ, **(env or {})},
         text=True,
         encoding="utf-8",
+        **popen,
     )
     err = ""
     deadline = time.monotonic() + 60
@@ -227,3 +231,20 @@ def test_no_broker_is_a_clear_error():
     assert (
         f"cannot connect to the MQTT broker at 127.0.0.1:{port}: Connection refused" in res.stderr
     )
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a shell does to a job started with `&`
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_it_with_a_clean_disconnect(mosquitto, sig):
+    """Also when started in the background of a script, where SIGINT comes in ignored."""
+    proc = listen(mosquitto, preexec_fn=_ignore_sigint)
+    proc.send_signal(sig)
+    finish(proc)
+    log = mosquitto.log.read_text()
+    client = re.search(r"New client connected from \S+ as (\S+) ", log)
+    assert client, log
+    assert f"Received DISCONNECT from {client[1]}" in log  # not a dropped socket
+    assert f"Client {client[1]} closed its connection" not in log
