@@ -98,8 +98,10 @@ fold: $(STAMP)
 		--swa-strength 0.25 --train-on-val --margin 1 --none-clutter $(NONE_CLUTTER)
 	mkdir -p $(CV_OUT)
 	cp $(FOLD_RUN)/fold_metrics.json $(CV_OUT)/fold$(FOLD)_metrics.json
-	cp $(FOLD_RUN)/arasl_int8.tflite $(CV_OUT)/fold$(FOLD)_int8.tflite
-	cp $(FOLD_RUN)/stage1/arasl_int8.tflite $(CV_OUT)/fold$(FOLD)_stage1_int8.tflite
+	for ext in tflite json; do \
+		cp $(FOLD_RUN)/arasl_int8.$$ext $(CV_OUT)/fold$(FOLD)_int8.$$ext && \
+		cp $(FOLD_RUN)/stage1/arasl_int8.$$ext $(CV_OUT)/fold$(FOLD)_stage1_int8.$$ext || exit 1; \
+	done  # a model is read with its metadata beside it
 
 cv: $(STAMP)
 	@test -n "$(DATA)" || { echo "make cv: set DATA=path/to/arasl.npz" >&2; exit 2; }
