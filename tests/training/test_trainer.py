@@ -294,6 +294,9 @@ def test_make_cv_runs_only_the_folds_without_metrics(tmp_path):
     assert f"cp {tmp_path}/runs/fold1/fold_metrics.json {tmp_path}/fold1_metrics.json" in (
         result.stdout
     )
+    for kept in ("arasl_int8.$ext", "stage1/arasl_int8.$ext"):  # each model with its .json
+        assert f"cp {tmp_path}/runs/fold1/{kept} {tmp_path}/fold1_" in result.stdout
+    assert "for ext in tflite json" in result.stdout
     screening = [*cmd, f"CV_OUT={tmp_path / 'screen'}", "EPOCHS=2", "SWA_EPOCHS=1"]
     result = subprocess.run(screening, capture_output=True, text=True)
     assert result.returncode == 0 and "fold 0: " not in result.stdout  # its own metrics folder
