@@ -24,22 +24,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from cv_report import load_folds, spread
 
 from edge_arasl.landmark_classifier import DEFAULT_MODEL_PATH, load_metadata
 
+#: ``[classifier] views`` -> the name of its reports (``fold{k}_fusion_{name}.json``).
 VIEWS = {"one": "one_view", "scales": "three_views"}
-
-
-def load_reports(folder: Path, views: str) -> dict[int, dict[str, Any]]:
-    """Every fold's fusion report for ``views`` in ``folder``, by fold number."""
-    suffix = f"_fusion_{VIEWS[views]}.json"
-    found = {}
-    for path in sorted(folder.glob(f"fold*{suffix}")):
-        number = path.name[len("fold") : -len(suffix)]
-        if number.isdigit():
-            found[int(number)] = json.loads(path.read_text(encoding="utf-8"))
-    return found
+#: The figures given per fold and as mean and SD over the folds, in the printed order.
+COLUMNS = ("cnn", "fused_own_weight", "fused_pooled_weight", "fused_daemon_weight")
 
 
 def pooled_weight(reports: dict[int, dict[str, Any]]) -> float:
@@ -57,11 +49,6 @@ def _at(report: dict[str, Any], weight: float) -> float:
     return float(next(v for w, v in curve.items() if abs(float(w) - weight) < 1e-9))
 
 
-def _spread(values: list[float]) -> dict[str, float | None]:
-    sd = float(np.std(values, ddof=1)) if len(values) > 1 else None
-    return {"mean": round(float(np.mean(values)), 4), "sd": None if sd is None else round(sd, 4)}
-
-
 def summary(reports: dict[int, dict[str, Any]], daemon_weight: float) -> dict[str, Any]:
     """Per fold and over the folds: CNN alone, fused at each fold's own, the pooled and the
     daemon's weight."""
@@ -76,13 +63,12 @@ def summary(reports: dict[int, dict[str, Any]], daemon_weight: float) -> dict[st
         }
         for k, r in sorted(reports.items())
     }
-    columns = ("cnn", "fused_own_weight", "fused_pooled_weight", "fused_daemon_weight")
     return {
         "folds": sorted(rows),
         "pooled_weight": pooled,
         "daemon_weight": daemon_weight,
         "per_fold": rows,
-        **{c: _spread([row[c] for row in rows.values()]) for c in columns},
+        **{c: spread([row[c] for row in rows.values()]) for c in COLUMNS},
     }
 
 
@@ -97,8 +83,7 @@ def _print(views: str, result: dict[str, Any]) -> None:
             f"{k:>4}  {row['cnn']:.4f}  {row['own_weight']:5.2f}  {row['fused_own_weight']:.4f}"
             f"    {row['fused_pooled_weight']:.4f}    {row['fused_daemon_weight']:.4f}"
         )
-    cells = [result[c] for c in ("cnn", "fused_own_weight")]
-    cells += [result[c] for c in ("fused_pooled_weight", "fused_daemon_weight")]
+    cells = [result[c] for c in COLUMNS]
     means = "  ".join(f"{c['mean']:.4f}" for c in cells)
     sds = "  ".join("     -" if c["sd"] is None else f"{c['sd']:.4f}" for c in cells)
     print(f"mean  {means}\nsd    {sds}\n")
@@ -112,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     daemon = load_metadata(DEFAULT_MODEL_PATH.with_suffix(".json")).fusion_weight
     results = {}
     for views in VIEWS:
-        reports = load_reports(args.folds, views)
+        reports = load_folds(args.folds, f"_fusion_{VIEWS[views]}.json")
         if reports:
             results[views] = summary(reports, daemon)
     if not results:

@@ -83,17 +83,18 @@ def write_folds(data_path: Path, out: Path, k: int = K, seed: int = SEED) -> lis
     return [*written, path, final_path]
 
 
-def load_folds(folder: Path) -> dict[int, dict[str, Any]]:
-    """Every ``fold{k}_metrics.json`` in ``folder``, by fold number."""
+def load_folds(folder: Path, suffix: str = "_metrics.json") -> dict[int, dict[str, Any]]:
+    """Every ``fold{k}{suffix}`` in ``folder`` (the metrics, or another per-fold JSON such as
+    ``_fusion_three_views.json``), by fold number."""
     found = {}
-    for path in sorted(folder.glob("fold*_metrics.json")):
-        number = path.name[len("fold") : -len("_metrics.json")]
+    for path in sorted(folder.glob(f"fold*{suffix}")):
+        number = path.name[len("fold") : -len(suffix)]
         if number.isdigit():
             found[int(number)] = json.loads(path.read_text(encoding="utf-8"))
     return found
 
 
-def _spread(values: list[float]) -> dict[str, float | None]:
+def spread(values: list[float]) -> dict[str, float | None]:
     sd = float(np.std(values, ddof=1)) if len(values) > 1 else None
     return {"mean": round(float(np.mean(values)), 4), "sd": None if sd is None else round(sd, 4)}
 
@@ -126,7 +127,7 @@ def report(folds: dict[int, dict[str, Any]]) -> dict[str, Any]:
         "folds": len(folds),
         "fold_numbers": sorted(folds),
         "same_training": len({json.dumps(r["training"], sort_keys=True) for r in rows}) == 1,
-        **{key: _spread([r[key] for r in rows]) for key in ("int8", "float", "int8_macro_f1")},
+        **{key: spread([r[key] for r in rows]) for key in ("int8", "float", "int8_macro_f1")},
         "per_fold": rows,
         "worst_blocks": sorted(blocks, key=lambda b: b["accuracy"])[:WORST],
         "out_of_fold_int8": pooled.to_dict(),
@@ -143,9 +144,9 @@ def _views(folds: dict[int, dict[str, Any]], rows: list[dict[str, Any]]) -> dict
     for views in names:
         having = [row for row in rows if views in row["int8_views"]]
         spreads[views] = {
-            **_spread([row["int8_views"][views] for row in having]),
+            **spread([row["int8_views"][views] for row in having]),
             "folds": [row["fold"] for row in having],
-            "int8_same_folds": _spread([row["int8"] for row in having])["mean"],
+            "int8_same_folds": spread([row["int8"] for row in having])["mean"],
         }
     return {"int8_views": spreads}
 
